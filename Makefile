@@ -1,0 +1,42 @@
+# Two commands for a fresh machine:  make demo  |  make test
+# Both install what is missing into .venv (and Debian packages for the tests) first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO   := .stadslab/demo
+SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+
+.PHONY: demo test install system-deps bench clean-demo
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Java 17 runs PySpark (the distributed backend); Chromium drives the browser tests.
+system-deps:
+	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing Debian packages: openjdk-17-jre-headless chromium"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless chromium >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	@test -d $(DEMO)/catalog || $(BIN)/stadslab init $(DEMO) --demo
+	$(BIN)/stadslab refresh -w $(DEMO)
+	$(BIN)/stadslab status -w $(DEMO)
+
+test: $(STAMP) system-deps
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+
+clean-demo:
+	rm -rf $(DEMO)

@@ -1,0 +1,1 @@
+"""Spatial risk prediction with honest backtests."""

@@ -1,0 +1,46 @@
+"""The ``stadslab`` command. One module per command group; errors become a message and an exit code.
+
+Exit codes: 0 ok; 1 general; 2 workspace; 3 catalog; 4 ingest; 5 invalid values; 6 schema drift;
+7 warehouse; 8 geography; 9 analysis; 10-12 privacy (see stadslab/errors.py).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from stadslab.cli import catalog as catalog_cmds
+from stadslab.cli import data as data_cmds
+from stadslab.errors import StadslabError
+
+app = typer.Typer(help="Stadslab: datagedreven sturing voor gemeenten.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+data_cmds.register(app)
+app.add_typer(catalog_cmds.app, name="catalog")
+
+
+def _register_optional_groups() -> None:
+    """Command groups of later layers (privacy kit, gate, predictions)."""
+    from stadslab.cli import gate, predict, source
+
+    app.add_typer(source.app, name="source", help="Kit voor bronhouders: sleutel maken, pseudonimiseren.")
+    app.add_typer(gate.app, name="gate", help="Publicatiepoort: onthulling voorkomen (minimaal 15).")
+    app.add_typer(predict.app, name="predict", help="Voorspellen met eerlijke evaluatie.")
+
+
+# _register_optional_groups()  -- enabled once those layers land
+
+
+def main() -> None:
+    try:
+        app()
+    except StadslabError as exc:
+        from rich.markup import escape
+
+        from stadslab.cli.common import err_console
+
+        err_console.print("[bold red]Fout:[/]", escape(str(exc)), highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

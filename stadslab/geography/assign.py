@@ -1,0 +1,372 @@
+"""Assign points to buurt/wijk/gemeente at ingest, fast and exactly, inside DuckDB.
+
+Rule (the same as the exact join ``min(code) over areas WHERE ST_Intersects(area.geom, point)``):
+a point gets the area whose closed polygon contains it; a point exactly on a border shared by two
+areas gets the *smallest code*; points on the outer border count as inside. Points outside every
+area of the year, or without coordinates, get NULL codes and are counted — never dropped.
+
+Method (exact, not approximate): a quadtree over the areas of one division year, from 1000 m cells
+down to 125 m and then to 7.8 m (coarser for very large divisions), is flattened into two integer
+lookup arrays held in one row of a raster table:
+- ``coarse``: per 125 m cell of the bounding box: area id if the cell lies wholly in one area
+  (more precisely: the smallest-code area touching the cell covers it), 0 if it touches no area,
+  else a negative slot number pointing into ``fine``;
+- ``fine``: per 7.8 m sub-cell of those boundary cells: area id, 0, or a negative candidate-set id;
+- ``candidates``: per candidate set, the (id, geometry) of the areas touching such a sub-cell,
+  sorted by code, on which ST_Intersects decides the few points left (≈ 2 % in Utrecht).
+Cells are classified with boxes enlarged by 1 mm, so floating-point rounding of ``floor(x/size)``
+cannot put a point outside the box that was tested. A point then costs two array look-ups: no join,
+no sort, order of rows kept. The raster is cached as ``stadslab.area_raster_<year>_<level>_<hash>``,
+the hash over the datasets and versions of those areas and a geometry fingerprint (versions never
+change after commit); on a read-only connection it is built as a TEMP table (≈ 1 s for Utrecht).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import duckdb
+
+from stadslab.errors import GeographyError
+from stadslab.geography import grid as g
+from stadslab.geography.registry import (AREAS_VIEW, LEVELS, RASTER_PREFIX, SCHEMA, areas_view_exists,
+                                         division_years, levels_for_year, q, qualified)
+
+RASTER_FORMAT = 1                 # bump when the raster layout changes: old caches are then ignored
+TOP_CELL_M = 1000.0               # quadtree root cells
+COARSE_LEVEL = 3                  # 1000 / 2**3 = 125 m
+MAX_FINE_DEPTH = 4                # 125 / 2**4 = 7.8125 m
+FINE_BUDGET = 4_000_000           # max entries of the fine array; decides the fine depth
+EPS_M = 0.001                     # box enlargement guarding against rounding
+RD_CRS = ("EPSG:28992", "RD", "RD NEW", "AMERSFOORT / RD NEW")
+WGS84_CRS = ("EPSG:4326", "WGS84", "WGS 84", "CRS84", "OGC:CRS84")
+OUTPUT_COLUMNS = ("x_rd", "y_rd", "lon", "lat", "buurt_code", "wijk_code", "gemeente_code", "grid_125m", "h3")
+SAMPLE_SIZE = 20
+
+
+@dataclass
+class AssignStats:
+    rows: int
+    assigned: int
+    outside: int
+    no_coordinates: int
+    outside_sample: list[dict] = field(default_factory=list)   # {'__row', 'x_rd', 'y_rd'}, at most 20
+    year: int | None = None
+    level: str = "buurt"              # the level points were assigned at (finest present that year)
+    note: str | None = None           # Dutch remark, e.g. when a year has no buurten
+
+    @property
+    def assigned_share(self) -> float:
+        with_coords = self.rows - self.no_coordinates
+        return self.assigned / with_coords if with_coords else 0.0
+
+
+@dataclass(frozen=True)
+class Raster:
+    table: str
+    year: int
+    level: str
+    n_areas: int
+    gx0: int
+    gy0: int
+    width: int
+    height: int
+    depth: int                     # fine cells are 125 / 2**depth m
+
+
+def assignment_level(con: duckdb.DuckDBPyConnection, year: int) -> tuple[str, str | None]:
+    """The finest level with areas in ``year`` and a Dutch note when it is not 'buurt'.
+    Raises GeographyError, listing the years there are, when the year has no areas at all."""
+    levels = levels_for_year(con, year)
+    if not levels:
+        years = division_years(con)
+        raise GeographyError(
+            f"er is geen gebiedsindeling (buurten, wijken of gemeenten) voor het jaar {year}",
+            hint=(f"beschikbare indelingsjaren: {', '.join(map(str, years))}; zet geography.division_year in "
+                  f"de catalogus op een van deze jaren of laad eerst een gebiedsindeling voor {year}")
+            if years else "laad eerst een gebiedsindeling (dataset met 'areas:' in de catalogus)")
+    level = next(lvl for lvl in reversed(LEVELS) if levels.get(lvl))
+    note = None
+    if level != "buurt":
+        note = (f"de indeling van {year} heeft geen buurten; punten zijn ingedeeld op {level}niveau "
+                f"(buurt_code blijft leeg)")
+    return level, note
+
+
+def _fingerprint(con: duckdb.DuckDBPyConnection, year: int, level: str) -> str:
+    row = con.execute(
+        f"SELECT count(*), sum(ST_NPoints(geom)), round(sum(ST_Area(geom)), 3), min(code), max(code), "
+        f"string_agg(DISTINCT coalesce(dataset, '?') || ':' || coalesce(dataset_version, -1), ',' "
+        f"ORDER BY coalesce(dataset, '?') || ':' || coalesce(dataset_version, -1)) "
+        f"FROM {AREAS_VIEW} WHERE year = ? AND level = ?", [year, level]).fetchone()
+    text = f"{RASTER_FORMAT}|{TOP_CELL_M}|{MAX_FINE_DEPTH}|{FINE_BUDGET}|{row!r}"
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str | None, name: str, temp: bool) -> bool:
+    sql = "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND temporary = ?"
+    params: list = [name, temp]
+    if schema:
+        sql += " AND schema_name = ?"
+        params.append(schema)
+    return bool(con.execute(sql, params).fetchone()[0])
+
+
+def lookup_raster(con: duckdb.DuckDBPyConnection, year: int, level: str) -> Raster:
+    """The lookup raster for (year, level): cached in the warehouse, else built now."""
+    name = f"{RASTER_PREFIX}{int(year)}_{level}_{_fingerprint(con, year, level)}"
+    if _table_exists(con, SCHEMA, name, temp=False):
+        return _raster_meta(con, f"{SCHEMA}.{name}")
+    if _table_exists(con, None, name, temp=True):
+        return _raster_meta(con, f"temp.main.{name}")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        table = f"{SCHEMA}.{name}"
+        _build_raster(con, year, level, table, temp=False)
+    except (duckdb.InvalidInputException, duckdb.PermissionException, duckdb.TransactionException):
+        table = f"temp.main.{name}"       # read-only warehouse: keep it for this connection only
+        _build_raster(con, year, level, name, temp=True)
+    return _raster_meta(con, table)
+
+
+def _raster_meta(con: duckdb.DuckDBPyConnection, table: str) -> Raster:
+    r = con.execute(f"SELECT year, level, n_areas, gx0, gy0, width, height, depth FROM {table}").fetchone()
+    return Raster(table, *r)
+
+
+def _build_raster(con: duckdb.DuckDBPyConnection, year: int, level: str, table: str, temp: bool) -> None:
+    """Classify quadtree cells level by level (one SQL statement per level, whole tables at a time)
+    and store the flattened arrays in one row of ``table``."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __geo_ar AS
+        SELECT dense_rank() OVER (ORDER BY code)::INTEGER AS id, code, parent_code, gemeente_code,
+               CASE WHEN ST_IsValid(geom) THEN geom ELSE ST_MakeValid(geom) END AS geom
+        FROM {AREAS_VIEW} WHERE year = ? AND level = ? AND code IS NOT NULL AND geom IS NOT NULL
+          AND NOT ST_IsEmpty(geom)""", [year, level])
+    n, xmin, ymin, xmax, ymax = con.execute(
+        "SELECT count(*), min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), max(ST_YMax(geom)) "
+        "FROM __geo_ar").fetchone()
+    if not n:
+        raise GeographyError(f"de {level}en van {year} hebben geen geometrie", hint="controleer de gebiedsindeling")
+    s0 = TOP_CELL_M
+    ix0, iy0 = math.floor((xmin - EPS_M) / s0), math.floor((ymin - EPS_M) / s0)
+    ix1, iy1 = math.floor((xmax + EPS_M) / s0), math.floor((ymax + EPS_M) / s0)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __geo_cand AS SELECT ix::BIGINT AS ix, iy::BIGINT AS iy "
+                f"FROM range({ix0}, {ix1 + 1}) a(ix), range({iy0}, {iy1 + 1}) b(iy)")
+    con.execute("CREATE OR REPLACE TEMP TABLE __geo_leaf (lvl INTEGER, ix BIGINT, iy BIGINT, v INTEGER)")
+    con.execute("CREATE OR REPLACE TEMP TABLE __geo_sets (ids INTEGER[], cs INTEGER)")
+    lvl, depth = 0, None
+    while True:
+        s = s0 / 2 ** lvl
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE __geo_cls AS
+            WITH c AS (SELECT ix, iy, ST_MakeEnvelope(ix * {s!r} - {EPS_M}, iy * {s!r} - {EPS_M},
+                                                      (ix + 1) * {s!r} + {EPS_M}, (iy + 1) * {s!r} + {EPS_M}) AS box
+                       FROM __geo_cand)
+            SELECT c.ix, c.iy, min(a.id) AS id, arg_min(ST_Covers(a.geom, c.box), a.id) AS cov,
+                   list(a.id ORDER BY a.id) AS ids
+            FROM c JOIN __geo_ar a ON ST_Intersects(a.geom, c.box) GROUP BY c.ix, c.iy""")
+        con.execute(f"INSERT INTO __geo_leaf SELECT {lvl}, ix, iy, id FROM __geo_cls WHERE cov")
+        if lvl == COARSE_LEVEL:
+            # The fine depth follows from how many 125 m cells are on a border.
+            nb = con.execute("SELECT count(*) FROM __geo_cls WHERE NOT cov").fetchone()[0]
+            depth = next((d for d in range(MAX_FINE_DEPTH, 1, -1) if nb * 4 ** d <= FINE_BUDGET), 1)
+        if depth is not None and lvl == COARSE_LEVEL + depth:
+            con.execute("INSERT INTO __geo_sets SELECT ids, row_number() OVER (ORDER BY ids)::INTEGER "
+                        "FROM (SELECT DISTINCT ids FROM __geo_cls WHERE NOT cov)")
+            con.execute(f"INSERT INTO __geo_leaf SELECT {lvl}, c.ix, c.iy, -s.cs FROM __geo_cls c "
+                        f"JOIN __geo_sets s ON s.ids = c.ids WHERE NOT c.cov")
+            break
+        con.execute("CREATE OR REPLACE TEMP TABLE __geo_cand AS SELECT ix * 2 + dx AS ix, iy * 2 + dy AS iy "
+                    "FROM __geo_cls, range(2) a(dx), range(2) b(dy) WHERE NOT cov")
+        lvl += 1
+    _flatten(con, year, level, table, temp, n, depth)
+    for t in ("__geo_ar", "__geo_cand", "__geo_leaf", "__geo_sets", "__geo_cls", "__geo_coarse"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _flatten(con: duckdb.DuckDBPyConnection, year: int, level: str, table: str, temp: bool, n: int,
+             depth: int) -> None:
+    """Turn the quadtree leaves into the dense ``coarse`` and ``fine`` arrays (see module doc).
+
+    Each coarse entry also carries the affine RD → WGS84 map of its cell (value and slope of
+    :func:`grid.rd_to_wgs84_sql` at the cell centre): within 125 m it reproduces the formula to
+    < 1 mm and costs 4 multiplications per coordinate instead of about 25."""
+    c, f = COARSE_LEVEL, COARSE_LEVEL + depth
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __geo_coarse AS
+        SELECT ix * (1 << ({c} - lvl)) + dx AS cx, iy * (1 << ({c} - lvl)) + dy AS cy, v
+        FROM __geo_leaf, LATERAL (SELECT * FROM range(1 << ({c} - lvl)) a(dx), range(1 << ({c} - lvl)) b(dy))
+        WHERE lvl <= {c}
+        UNION ALL
+        SELECT cx, cy, -(row_number() OVER (ORDER BY cx, cy))::INTEGER FROM
+          (SELECT DISTINCT ix >> (lvl - {c}) AS cx, iy >> (lvl - {c}) AS cy FROM __geo_leaf WHERE lvl > {c})""")
+    gx0, gy0, gx1, gy1 = con.execute("SELECT min(cx), min(cy), max(cx) + 1, max(cy) + 1 FROM __geo_coarse").fetchone()
+    w, h, k = gx1 - gx0, gy1 - gy0, 1 << depth
+    lon, lat = g.rd_to_wgs84_sql("__dx", "__dy")
+
+    def at(dx_m: float, dy_m: float) -> str:
+        return (f"(SELECT {{'lon': {lon}, 'lat': {lat}}} FROM (SELECT (xc + {dx_m} - 155000.0) * 1e-5 AS __dx, "
+                f"(yc + {dy_m} - 463000.0) * 1e-5 AS __dy))")
+
+    temp_kw = "TEMP " if temp else ""
+    con.execute(f"""CREATE OR REPLACE {temp_kw}TABLE {table} AS SELECT
+        {int(year)}::INTEGER AS year, {level!r} AS level, {n}::INTEGER AS n_areas, {gx0}::BIGINT AS gx0,
+        {gy0}::BIGINT AS gy0, {w}::BIGINT AS width, {h}::BIGINT AS height, {depth}::INTEGER AS depth,
+        (SELECT list({{'v': coalesce(v, 0), 'lon0': m.lon, 'lat0': m.lat, 'lonx': ex.lon - m.lon,
+                       'lony': ey.lon - m.lon, 'latx': ex.lat - m.lat, 'laty': ey.lat - m.lat}} ORDER BY i)
+         FROM (SELECT i, v, {at(0, 0)} AS m, {at(1, 0)} AS ex, {at(0, 1)} AS ey FROM (
+               SELECT r.i, c.v, ({gx0} + r.i // {h}) * 125.0 + 62.5 AS xc, ({gy0} + r.i % {h}) * 125.0 + 62.5 AS yc
+               FROM range({w * h}) r(i) LEFT JOIN __geo_coarse c ON (c.cx - {gx0}) * {h} + (c.cy - {gy0}) = r.i))
+        ) AS coarse,
+        (SELECT coalesce(list(coalesce(l.v, 0) ORDER BY r.i), []::INTEGER[])
+           FROM range((SELECT count(*) FROM __geo_coarse WHERE v < 0) * {k * k}) r(i)
+           LEFT JOIN (SELECT (-b.v - 1) * {k * k} + (fx - b.cx * {k}) * {k} + (fy - b.cy * {k}) AS slot, e.v
+                      FROM (SELECT ix * (1 << ({f} - lvl)) + dx AS fx, iy * (1 << ({f} - lvl)) + dy AS fy, v
+                            FROM __geo_leaf, LATERAL (SELECT * FROM range(1 << ({f} - lvl)) a(dx),
+                                                                   range(1 << ({f} - lvl)) b(dy))
+                            WHERE lvl > {c}) e
+                      JOIN __geo_coarse b ON b.v < 0 AND b.cx = e.fx >> {depth} AND b.cy = e.fy >> {depth}) l
+           ON l.slot = r.i) AS fine,
+        (SELECT coalesce(list((SELECT list({{'id': a.id, 'geom': a.geom}} ORDER BY a.id) FROM __geo_ar a
+                               WHERE list_contains(s.ids, a.id)) ORDER BY s.cs), [])
+           FROM __geo_sets s) AS candidates,
+        (SELECT list({{'buurt': {'code' if level == 'buurt' else 'NULL::VARCHAR'}, 'wijk': {_wijk_of(level)},
+                       'gemeente': {'code' if level == 'gemeente' else 'gemeente_code'}}} ORDER BY id)
+         FROM (SELECT id, any_value(code) AS code, any_value(parent_code) AS parent_code,
+                      any_value(gemeente_code) AS gemeente_code FROM __geo_ar GROUP BY id)) AS codes""")
+
+
+def _wijk_of(level: str) -> str:
+    return {"buurt": "parent_code", "wijk": "code"}.get(level, "NULL::VARCHAR")
+
+
+def _normalise_crs(crs: str) -> str:
+    c = (crs or "").strip().upper()
+    if c in RD_CRS:
+        return "EPSG:28992"
+    if c in WGS84_CRS:
+        return "EPSG:4326"
+    raise GeographyError(f"coördinatenstelsel '{crs}' wordt niet ondersteund voor puntdata",
+                         hint="gebruik EPSG:28992 (RD New, x/y in meters) of EPSG:4326 (WGS84, lengte-/breedtegraad)")
+
+
+def _source_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    try:
+        return [r[0] for r in con.execute(f"DESCRIBE {qualified(source)}").fetchall()]
+    except duckdb.CatalogException as e:
+        raise GeographyError(f"tabel '{source}' bestaat niet", hint=str(e).splitlines()[0]) from None
+
+
+def enrich_points_sql(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y: str, crs: str, year: int,
+                      grid: bool = True, h3_resolution: int | None = None) -> str:
+    """A SELECT over ``source`` giving all its columns (in order) plus x_rd, y_rd, lon, lat,
+    buurt_code, wijk_code, gemeente_code, grid_125m (if ``grid``) and h3 (if ``h3_resolution``).
+    Builds or reuses the lookup raster of ``year`` and registers the H3 function as side effects."""
+    crs = _normalise_crs(crs)
+    cols = _source_columns(con, source)
+    lower = {c.lower(): c for c in cols}
+    for needed in (x, y):
+        if needed.lower() not in lower:
+            raise GeographyError(f"kolom '{needed}' ontbreekt in {source}",
+                                 hint=f"aanwezige kolommen: {', '.join(cols)}")
+    x, y = lower[x.lower()], lower[y.lower()]
+    wanted = [c for c in OUTPUT_COLUMNS if (c != "grid_125m" or grid) and (c != "h3" or h3_resolution is not None)]
+    # A source column may already *be* one of the outputs (x named x_rd in RD; lon/lat in WGS84).
+    same = {"EPSG:28992": {"x_rd": x, "y_rd": y}, "EPSG:4326": {"lon": x, "lat": y}}[crs]
+    keep = {c for c in wanted if same.get(c, "").lower() == c}
+    clash = [c for c in wanted if c in lower and c not in keep]
+    if clash:
+        raise GeographyError(f"{source} heeft al kolom(men) {', '.join(clash)} die bij de gebiedsindeling "
+                             f"worden berekend", hint="hernoem die kolommen in de catalogus")
+    if not areas_view_exists(con):
+        raise GeographyError("er is nog geen gebiedsindeling geladen",
+                             hint="laad eerst een dataset met 'areas:' in de catalogus (buurten of wijken)")
+    level, _ = assignment_level(con, year)
+    r = lookup_raster(con, year, level)
+
+    xs, ys = f"TRY_CAST(s.{q(x)} AS DOUBLE)", f"TRY_CAST(s.{q(y)} AS DOUBLE)"
+    # BETWEEN is false for NULL, NaN and ±inf alike (DuckDB sorts NaN above +inf).
+    if crs == "EPSG:28992":
+        ok = f"{xs} BETWEEN -1e9 AND 1e9 AND {ys} BETWEEN -1e9 AND 1e9"
+        base = f"CASE WHEN {ok} THEN {xs} END AS __x, CASE WHEN {ok} THEN {ys} END AS __y"
+        derived = ""
+    else:
+        # PROJ (ST_Transform), as used for the area geometries, so that borders are treated alike.
+        ok = f"{xs} BETWEEN -180 AND 180 AND {ys} BETWEEN -90 AND 90"
+        base = (f"CASE WHEN {ok} THEN {xs} END AS __lon, CASE WHEN {ok} THEN {ys} END AS __lat, "
+                f"CASE WHEN {ok} THEN ST_Transform(ST_Point2D({xs}, {ys}), 'EPSG:4326', 'EPSG:28992', "
+                f"always_xy := true) END AS __geo_pt")
+        derived = "SELECT *, __geo_pt.x AS __x, __geo_pt.y AS __y FROM "
+    rt = r.table
+    k = 1 << r.depth
+    sf = 125.0 / k
+    in_box = (f"__geo_cx >= {r.gx0} AND __geo_cx < {r.gx0 + r.width} "
+              f"AND __geo_cy >= {r.gy0} AND __geo_cy < {r.gy0 + r.height}")
+    coarse = (f"CASE WHEN {in_box} THEN (SELECT coarse FROM {rt})[((__geo_cx - {r.gx0}) * {r.height} "
+              f"+ (__geo_cy - {r.gy0}))::BIGINT + 1] END")
+    fine = (f"(SELECT fine FROM {rt})[((-__geo_c.v - 1) * {k * k} + (floor(__x / {sf!r}) - __geo_cx * {k}) * {k} "
+            f"+ (floor(__y / {sf!r}) - __geo_cy * {k}))::BIGINT + 1]")
+    exact = (f"list_filter((SELECT candidates FROM {rt})[-__geo_fv], "
+             f"e -> ST_Intersects(e.geom, ST_Point(__x, __y)))[1].id")
+    if crs == "EPSG:28992":
+        dx, dy = g.rd_reduced_sql("__x", "__y")
+        plon, plat = g.rd_to_wgs84_sql(f"({dx})", f"({dy})")
+        ux, uy = "(__x - __geo_cx * 125.0 - 62.5)", "(__y - __geo_cy * 125.0 - 62.5)"
+        lon = (f"CASE WHEN __geo_c IS NOT NULL THEN __geo_c.lon0 + __geo_c.lonx * {ux} + __geo_c.lony * {uy} "
+               f"ELSE {plon} END")
+        lat = (f"CASE WHEN __geo_c IS NOT NULL THEN __geo_c.lat0 + __geo_c.latx * {ux} + __geo_c.laty * {uy} "
+               f"ELSE {plat} END")
+    else:
+        lon, lat = "__lon", "__lat"
+    exprs = {"x_rd": "__x", "y_rd": "__y", "lon": lon, "lat": lat, "buurt_code": "__geo_codes.buurt",
+             "wijk_code": "__geo_codes.wijk", "gemeente_code": "__geo_codes.gemeente",
+             # the 125 m cell is already known: __geo_cx/__geo_cy are floor(x/125), floor(y/125)
+             "grid_125m": "CASE WHEN __x IS NOT NULL THEN concat('E', __geo_cx::BIGINT, 'N', __geo_cy::BIGINT) END"}
+    if h3_resolution is not None:
+        g.register_h3(con)
+        exprs["h3"] = g.h3_cell_sql("__lat_out", "__lon_out", h3_resolution)
+    out = [f"{exprs[c]} AS {c}" for c in wanted if c not in keep and c != "h3"]
+    src = ", ".join(f"s.{q(c)}" for c in cols)
+    # Layers, inside out: coordinates in RD → 125 m cell → coarse entry → fine value → area id →
+    # output columns (→ H3 from lon/lat).
+    sql = (f"SELECT {', '.join(q(c) for c in cols)}, {', '.join(out)} FROM ("
+           f"SELECT *, (SELECT codes FROM {rt})[__geo_id] AS __geo_codes FROM ("
+           f"SELECT *, CASE WHEN __geo_c.v > 0 THEN __geo_c.v WHEN __geo_fv > 0 THEN __geo_fv "
+           f"WHEN __geo_fv < 0 THEN {exact} END AS __geo_id FROM ("
+           f"SELECT *, CASE WHEN __geo_c.v < 0 THEN {fine} END AS __geo_fv FROM ("
+           f"SELECT *, {coarse} AS __geo_c FROM ("
+           f"SELECT *, floor(__x / 125.0) AS __geo_cx, floor(__y / 125.0) AS __geo_cy FROM ({derived}("
+           f"SELECT {src}, {base} FROM {qualified(source)} s)))))))")
+    if h3_resolution is not None:
+        lon_out = "lon" if "lon" not in keep else q(x)
+        lat_out = "lat" if "lat" not in keep else q(y)
+        sql = (f"SELECT * EXCLUDE (__lat_out, __lon_out), {exprs['h3']} AS h3 FROM ("
+               f"SELECT *, {lat_out} AS __lat_out, {lon_out} AS __lon_out FROM ({sql}))")
+    return sql
+
+
+def enrich_points(con: duckdb.DuckDBPyConnection, source: str, target: str, *, x: str, y: str, crs: str,
+                  year: int, grid: bool = True, h3_resolution: int | None = None) -> AssignStats:
+    """Create TEMP table ``target`` = ``source`` + x_rd, y_rd, lon, lat, buurt_code, wijk_code,
+    gemeente_code, grid_125m [, h3], with exactly as many rows as ``source``; return counts."""
+    sql = enrich_points_sql(con, source, x=x, y=y, crs=crs, year=year, grid=grid, h3_resolution=h3_resolution)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {qualified(target)} AS {sql}")
+    level, note = assignment_level(con, year)
+    return assign_stats(con, target, year=year, level=level, note=note)
+
+
+def assign_stats(con: duckdb.DuckDBPyConnection, target: str, *, year: int | None = None, level: str = "buurt",
+                 note: str | None = None) -> AssignStats:
+    """Counts over an enriched table: rows, assigned (got a code at ``level``), outside, no coordinates,
+    and up to 20 outside points (``__row`` from the table when it has one, else the row position)."""
+    code = {"buurt": "buurt_code", "wijk": "wijk_code", "gemeente": "gemeente_code"}[level]
+    t = qualified(target)
+    rows, assigned, no_xy = con.execute(
+        f"SELECT count(*), count({code}), count(*) FILTER (WHERE x_rd IS NULL OR y_rd IS NULL) FROM {t}").fetchone()
+    cols = {c.lower() for c in _source_columns(con, target)}
+    row_expr = '"__row"' if "__row" in cols else "rowid + 1"
+    sample = [{"__row": r, "x_rd": xr, "y_rd": yr} for r, xr, yr in con.execute(
+        f"SELECT {row_expr}, x_rd, y_rd FROM {t} WHERE {code} IS NULL AND x_rd IS NOT NULL "
+        f"ORDER BY rowid LIMIT {SAMPLE_SIZE}").fetchall()]
+    return AssignStats(rows=rows, assigned=assigned, outside=rows - assigned - no_xy, no_coordinates=no_xy,
+                       outside_sample=sample, year=year, level=level, note=note)

@@ -1,0 +1,330 @@
+"""The one schema-driven ingester: read → drift check → BSN guard → convert and validate →
+geography → commit a new version. Every dataset goes through here; a pilot never brings its own.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from stadslab.catalog.model import Dataset
+from stadslab.errors import IngestError, ReaderError, StadslabError, ValidationFailed
+from stadslab.ingest import validate as V
+from stadslab.ingest.drift import enforce, match_columns
+from stadslab.ingest.readers import GEOM_COLUMN, ROW_COLUMN, reader_for
+from stadslab.privacy.guard import check_no_raw_bsn
+from stadslab.warehouse.store import Warehouse
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class SourceFile:
+    path: Path
+    size: int
+    mtime: float
+    _sha: list[str] = field(default_factory=list)
+    _thread: threading.Thread | None = None
+
+    @classmethod
+    def stat(cls, path: Path) -> "SourceFile":
+        st = path.stat()
+        return cls(path, st.st_size, st.st_mtime)
+
+    def start_hashing(self) -> None:
+        """Hash in a thread while DuckDB reads the file (hashlib releases the GIL)."""
+        self._thread = threading.Thread(target=lambda: self._sha.append(sha256_file(self.path)), daemon=True)
+        self._thread.start()
+
+    @property
+    def sha256(self) -> str:
+        if self._thread is None:
+            self.start_hashing()
+        self._thread.join()
+        return self._sha[0]
+
+    @property
+    def mtime_iso(self) -> str:
+        return datetime.fromtimestamp(self.mtime, timezone.utc).isoformat()
+
+    def shown_path(self, data_dir: Path) -> str:
+        """Relative to the workspace data folder where possible, so provenance survives a move."""
+        try:
+            return str(self.path.relative_to(data_dir))
+        except ValueError:
+            return str(self.path)
+
+    def as_dict(self, data_dir: Path) -> dict[str, Any]:
+        return {"path": self.shown_path(data_dir), "size": self.size, "sha256": self.sha256, "mtime": self.mtime_iso}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def combined_sha(files: list[SourceFile]) -> str:
+    if len(files) == 1:
+        return files[0].sha256
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f"{f.path.name}:{f.sha256}\n".encode())
+    return h.hexdigest()
+
+
+def source_files(dataset: Dataset, data_dir: Path, override: Path | None = None) -> list[SourceFile]:
+    if override is not None:
+        if not override.exists():
+            raise IngestError(f"bestand {override} bestaat niet")
+        return [SourceFile.stat(override)]
+    pattern = str(data_dir / dataset.source.path)
+    paths = sorted(Path(p) for p in glob.glob(pattern)) if any(ch in pattern for ch in "*?[") else \
+        ([Path(pattern)] if Path(pattern).exists() else [])
+    paths = [p for p in paths if p.is_file()]
+    if not paths:
+        raise IngestError(f"geen bronbestand voor '{dataset.id}': {pattern} bestaat niet",
+                          hint="zet het bestand in de datamap van de werkruimte, of geef het pad mee: "
+                               f"'stadslab ingest {dataset.id} PAD'")
+    return [SourceFile.stat(p) for p in paths]
+
+
+@dataclass
+class LoadResult:
+    dataset: str
+    version: int
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    area_stats: dict[str, Any]
+    warnings: list[str]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def ingest(wh: Warehouse, dataset: Dataset, data_dir: Path, *, file: Path | None = None,
+           area_datasets: list[Dataset] = (), trigger: str = "ingest",
+           progress: Progress | None = None) -> LoadResult:
+    """Load one dataset as a new version. On any error the previous version stays current and the
+    attempt is recorded in ``stadslab.loads``."""
+    started = datetime.now(timezone.utc)
+    say = progress or (lambda _msg: None)
+    try:
+        result = _ingest(wh, dataset, data_dir, file=file, trigger=trigger, say=say, started=started,
+                         area_datasets=list(area_datasets))
+    except StadslabError as exc:
+        wh.log_load(dataset.id, started_at=started, status="mislukt", version=None, message=str(exc), trigger=trigger)
+        raise
+    except duckdb.Error as exc:  # translate: never a bare DuckDB stack trace for the user
+        err = IngestError(f"laden van '{dataset.id}' mislukt in DuckDB: {exc}")
+        wh.log_load(dataset.id, started_at=started, status="mislukt", version=None, message=str(err), trigger=trigger)
+        raise err from exc
+    finally:
+        for t in ("__stage", "__typed", "__clean", "__final", "__rejects"):
+            wh.con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+    wh.log_load(dataset.id, started_at=started, status="geladen", version=result.version,
+                message=f"{result.rows_loaded} rijen geladen, {result.rows_rejected} afgewezen", trigger=trigger)
+    return result
+
+
+def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, trigger: str,
+            say: Progress, started: datetime, area_datasets: list[Dataset]) -> LoadResult:
+    con = wh.con
+    files = source_files(ds, data_dir, file)
+    for f in files:
+        f.start_hashing()
+    say(f"lezen ({len(files)} bestand{'en' if len(files) > 1 else ''})")
+    reads = []
+    for i, f in enumerate(files):
+        info = reader_for(f.path, ds.source.reader)
+        reads.append((f, info, info.read(con, f.path, dict(ds.source.options), f"__stage_{i}")))
+    _union_stages(con, reads)
+    first = reads[0][2]
+    columns = [c for c in first.columns if c not in (ROW_COLUMN, GEOM_COLUMN)]
+    drift = match_columns(ds, columns)
+    warnings = enforce(ds, drift, file=reads[0][0].path.name)
+    for _, _, r in reads:
+        warnings += r.notes
+    types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
+                             "WHERE table_name = '__stage' AND database_name = 'temp'").fetchall())
+    check_no_raw_bsn(con, "__stage", ds, drift.mapping, columns, types)
+
+    say("controleren")
+    options = dict(ds.source.options)
+    number_cols = [drift.mapping[f.name] for f in ds.fields if f.type in ("number", "integer") and f.name in drift.mapping]
+    decimal = options.get("decimal") or ("." if first.typed else V.detect_decimal(con, "__stage", number_cols))
+    report, rows_read = _convert_and_check(con, ds, drift.mapping, first.typed, options, decimal)
+    rejected = report.invalid_rows
+    if rejected:
+        share = rejected / max(rows_read, 1)
+        if ds.load.on_invalid == "fail" or share > ds.load.max_reject_share:
+            if ds.load.on_invalid == "reject":
+                report_hint = (f"{share:.1%} van de rijen is ongeldig, meer dan de toegestane "
+                               f"{ds.load.max_reject_share:.0%} (load.max_reject_share)")
+                raise ValidationFailed(report, hint=report_hint)
+            raise ValidationFailed(report)
+        warnings.append(f"{rejected} ongeldige rijen apart gezet (stadslab.rejects)")
+        _collect_rejects(con, ds, drift.mapping)
+    con.execute(f"CREATE TEMP TABLE __clean AS SELECT {', '.join(V.q(f.name) for f in ds.fields)}, "
+                f"{ROW_COLUMN}, __file FROM __typed WHERE __bad = 0")
+
+    say("gebieden toewijzen")
+    area_stats: dict[str, Any] = {}
+    final = "__clean"
+    crs = first.crs or ds.geography.crs
+    if ds.is_point:
+        area_stats, final = _assign_points(con, ds, crs)
+    elif ds.field_with_role("geometry") or ds.field_with_role("wkt"):
+        final = _geometry_to_rd(con, ds, crs)
+    loaded = con.execute(f"SELECT count(*) FROM {final}").fetchone()[0]
+
+    say("vastleggen")
+    provenance = {
+        "classification": ds.classification, "catalog_sha256": ds.sha256, "reader": reads[0][1].name,
+        "reader_options": {**reads[0][2].options_used, "decimal": decimal},
+        "source_files": [f.as_dict(data_dir) for f in files], "source_sha256": combined_sha(files),
+        "rows_read": rows_read, "rows_loaded": loaded, "rows_rejected": rejected,
+        "null_markers": report.null_markers, "area_stats": area_stats, "notes": warnings,
+        "started_at": started, "trigger": trigger,
+    }
+    after = None
+    if ds.areas:
+        def after(_con, table: str, version: int) -> None:  # inside the commit: registry and version change together
+            rebuild_areas(wh, area_datasets, extra=(ds, table, version))
+    version = wh.commit_version(ds.id, final, provenance, rejects="__rejects" if rejected else None, after=after)
+    seconds = (datetime.now(timezone.utc) - started).total_seconds()
+    return LoadResult(ds.id, version, rows_read, loaded, rejected, area_stats, warnings, seconds)
+
+
+def _union_stages(con: duckdb.DuckDBPyConnection, reads: list) -> None:
+    parts = [f"SELECT *, {V.lit(f.path.name)} AS __file FROM {r.table}" for f, _, r in reads]
+    con.execute("CREATE OR REPLACE TEMP TABLE __stage AS " + " UNION ALL BY NAME ".join(parts))
+    for _, _, r in reads:
+        con.execute(f"DROP TABLE IF EXISTS temp.{r.table}")
+
+
+def _convert_and_check(con, ds: Dataset, mapping: dict[str, str], typed: bool, options: dict[str, Any],
+                       decimal: str) -> tuple[V.ValidationReport, int]:
+    selects, errors, markers = [], [], []
+    null_markers = [m for m in options.get("null_markers", (".",)) if m != ""]
+    for i, f in enumerate(ds.fields):
+        col = mapping.get(f.name, GEOM_COLUMN if f.role == "geometry" else f.name)
+        value, raw = V.convert_expr(f, col, typed_source=typed, options=options, decimal=decimal)
+        selects.append(f"{value} AS {V.q(f.name)}")
+        errors.append(f"{V.error_expr(f, V.q(f.name), '__raw' + str(i))} AS __e{i}")
+        selects.append(f"{raw} AS __raw{i}")
+        if null_markers and f.type != "geometry" and not typed:
+            markers.append(f"count_if(trim({V.q(col)}) IN ({', '.join(map(V.lit, null_markers))})) AS m{i}")
+    has_geom = any(f.role == "geometry" for f in ds.fields)
+    extra = f", {GEOM_COLUMN}" if has_geom else ""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __typed AS
+        SELECT *, {' + '.join(f'(__e{i} IS NOT NULL)::INT' for i in range(len(ds.fields)))} AS __bad FROM (
+          SELECT *, {', '.join(errors)} FROM (
+            SELECT {ROW_COLUMN}, __file{extra}, {', '.join(selects)} FROM __stage))""")
+    for i, f in enumerate(ds.fields):
+        if f.unique:
+            con.execute(f"""UPDATE __typed SET __e{i} = 'waarde komt vaker voor (moet uniek zijn)', __bad = __bad + 1
+                WHERE __e{i} IS NULL AND {V.q(f.name)} IN (
+                  SELECT {V.q(f.name)} FROM __typed WHERE {V.q(f.name)} IS NOT NULL GROUP BY ALL HAVING count(*) > 1)""")
+    counts = ", ".join(f"count(__e{i}) AS c{i}" for i in range(len(ds.fields)))
+    row = con.execute(f"SELECT count(*), count_if(__bad > 0), {counts} FROM __typed").fetchone()
+    rows_read, bad = row[0], row[1]
+    marker_counts: dict[str, int] = {}
+    if markers:
+        mrow = con.execute(f"SELECT {', '.join(markers)} FROM __stage").fetchone()
+        names = [f.name for i, f in enumerate(ds.fields) if f.type != "geometry"]
+        marker_counts = {n: int(v) for n, v in zip(names, mrow) if v}
+    report = V.ValidationReport(ds.id, rows_read, bad, null_markers=marker_counts)
+    if bad:
+        for i, f in enumerate(ds.fields):
+            if row[2 + i]:
+                report.issues_by_column[mapping.get(f.name, f.name)] = int(row[2 + i])
+        report.examples = _examples(con, ds, mapping, V.MAX_REPORTED)
+    return report, rows_read
+
+
+def _issue_union(ds: Dataset, mapping: dict[str, str]) -> str:
+    return " UNION ALL ".join(
+        f"SELECT __file AS file, {ROW_COLUMN} AS row, {V.lit(mapping.get(f.name, f.name))} AS col, "
+        f"CAST(__raw{i} AS VARCHAR) AS value, __e{i} AS reason FROM __typed WHERE __e{i} IS NOT NULL"
+        for i, f in enumerate(ds.fields))
+
+
+def _examples(con, ds: Dataset, mapping: dict[str, str], limit: int) -> list[V.Issue]:
+    rows = con.execute(f"SELECT * FROM ({_issue_union(ds, mapping)}) ORDER BY row, col LIMIT {limit}").fetchall()
+    sheet = ds.source.options.get("sheet")
+    return [V.Issue(row=r[1], column=r[2], value=r[3], reason=r[4], file=r[0],
+                    sheet=str(sheet) if sheet is not None else None) for r in rows]
+
+
+def _collect_rejects(con, ds: Dataset, mapping: dict[str, str]) -> None:
+    sheet = ds.source.options.get("sheet")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __rejects AS SELECT file, {V.lit(sheet)}::VARCHAR AS sheet,
+        row AS "row", col AS "column", value, reason FROM ({_issue_union(ds, mapping)})""")
+
+
+def _assign_points(con, ds: Dataset, crs: str) -> tuple[dict[str, Any], str]:
+    from stadslab.geography.assign import enrich_points
+
+    xf, yf = ds.field_with_role("x"), ds.field_with_role("y")
+    if xf is None or yf is None:
+        lon, lat = ds.field_with_role("lon"), ds.field_with_role("lat")
+        if lon is not None and lat is not None:
+            xf, yf, crs = lon, lat, "EPSG:4326"
+    source = "__clean"
+    if xf is None:  # points as geometry/WKT: take their coordinates
+        g = ds.field_with_role("geometry") or ds.field_with_role("wkt")
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE __pts AS SELECT * REPLACE (ST_AsText({V.q(g.name)}) AS {V.q(g.name)}),
+            ST_X({V.q(g.name)}) AS __x, ST_Y({V.q(g.name)}) AS __y FROM __clean""")
+        source, x, y = "__pts", "__x", "__y"
+    else:
+        x, y = xf.name, yf.name
+    stats = enrich_points(con, source, "__final", x=x, y=y, crs=crs, year=ds.geography.division_year,
+                          grid=ds.geography.grid, h3_resolution=ds.geography.h3_resolution)
+    if source == "__pts":
+        con.execute("ALTER TABLE __final DROP COLUMN __x; ALTER TABLE __final DROP COLUMN __y;")
+    return _stats_dict(stats), "__final"
+
+
+def _stats_dict(stats) -> dict[str, Any]:
+    d = {k: v for k, v in vars(stats).items() if not k.startswith("_")}
+    d["assigned_share"] = stats.assigned_share
+    return d
+
+
+def _geometry_to_rd(con, ds: Dataset, crs: str) -> str:
+    g = ds.field_with_role("geometry") or ds.field_with_role("wkt")
+    expr = V.q(g.name)
+    if g.type != "geometry":
+        expr = f"ST_GeomFromText({expr})"
+    if crs == "EPSG:4326":
+        expr = f"ST_Transform({expr}, 'EPSG:4326', 'EPSG:28992', always_xy := true)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __final AS SELECT * REPLACE ({expr} AS {V.q(g.name)}) FROM __clean")
+    return "__final"
+
+
+def rebuild_areas(wh: Warehouse, area_datasets: list[Dataset], *, extra: tuple | None = None) -> None:
+    """Rebuild the ``stadslab.areas`` view from the current versions of all area datasets;
+    ``extra`` = (dataset, table, version) is a version being committed in the open transaction."""
+    from stadslab.geography.registry import rebuild_areas_view
+
+    parts = []
+    for d in sorted({d.id: d for d in [*area_datasets, *([extra[0]] if extra else [])]}.values(), key=lambda d: d.id):
+        if extra and d.id == extra[0].id:
+            parts.append((d.areas, extra[1], d.id, extra[2]))
+        elif (version := wh.current_version(d.id)) is not None:
+            parts.append((d.areas, wh.table_name(d.id, version), d.id, version))
+    rebuild_areas_view(wh.con, parts)

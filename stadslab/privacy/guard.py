@@ -1,0 +1,57 @@
+"""Raw-BSN guard at ingest: a raw BSN never enters the warehouse.
+
+Any column, whatever its name, in which most nine-digit values pass the 11-proef is refused unless
+the catalog declares it a pseudonym column. Random nine-digit numbers pass the 11-proef about one
+time in eleven (≈ 9 %); a column of real BSNs passes always. The threshold (50 %) sits far from both.
+The check runs in DuckDB over the staged text, so it costs one scan of the candidate columns.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from stadslab.catalog.model import Dataset
+from stadslab.errors import RawBSNDetected
+
+THRESHOLD = 0.5
+MIN_VALUES = 20   # fewer nine-digit values than this prove nothing either way
+
+
+def elfproef_sql(digits: str) -> str:
+    """SQL boolean: the 9-character digit string passes the BSN 11-proef (weights 9..2, -1)."""
+    terms = " + ".join(f"{w} * TRY_CAST(substr({digits}, {i + 1}, 1) AS INTEGER)"
+                       for i, w in enumerate((9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    return f"(({terms}) % 11 = 0 AND {digits} <> '000000000')"
+
+
+def scan_stage(con: duckdb.DuckDBPyConnection, stage: str, columns: list[str]) -> dict[str, tuple[int, int]]:
+    """Per column: (nine-digit values, of which pass the 11-proef). BSNs written with leading zeros
+    dropped (8 digits) or with dots/spaces are normalised first, as a source file may hold them."""
+    if not columns:
+        return {}
+    parts = []
+    for i, c in enumerate(columns):
+        col = '"' + c.replace('"', '""') + '"'
+        norm = f"regexp_replace(trim(CAST({col} AS VARCHAR)), '[ .\\-]', '', 'g')"
+        nine = f"lpad({norm}, 9, '0')"
+        cond = f"regexp_full_match({norm}, '[0-9]{{8,9}}')"
+        parts.append(f"coalesce(count_if({cond}), 0) AS n{i}, "
+                     f"coalesce(count_if({cond} AND coalesce({elfproef_sql(nine)}, false)), 0) AS v{i}")
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {stage}").fetchone()
+    return {c: (row[2 * i], row[2 * i + 1]) for i, c in enumerate(columns)}
+
+
+def check_no_raw_bsn(con: duckdb.DuckDBPyConnection, stage: str, dataset: Dataset,
+                     mapping: dict[str, str], columns: list[str], column_types: dict[str, str]) -> None:
+    """Raise RawBSNDetected when a column looks like raw BSNs and is not a declared pseudonym."""
+    pseudonym_cols = {mapping[f.name] for f in dataset.fields if f.role == "pseudonym" and f.name in mapping}
+    candidates = [c for c in columns if c not in pseudonym_cols and not c.startswith("__")
+                  and column_types.get(c, "VARCHAR").upper() in ("VARCHAR", "BIGINT", "INTEGER", "HUGEINT",
+                                                                  "UBIGINT", "UINTEGER", "DOUBLE")]
+    for col, (nine, valid) in scan_stage(con, stage, candidates).items():
+        if nine >= MIN_VALUES and valid / nine >= THRESHOLD:
+            raise RawBSNDetected(
+                f"dataset '{dataset.id}', kolom '{col}': {valid} van {nine} negencijferige waarden "
+                f"({valid / nine:.0%}) zijn geldige BSN's (11-proef). Een BSN komt nooit onversleuteld in het warehouse.",
+                hint="laat de bronhouder het bestand pseudonimiseren met 'stadslab source pseudonymise', of "
+                     "verklaar de kolom in de catalogus als pseudoniem (role: pseudonym) als hij dat al is")

@@ -1,0 +1,108 @@
+"""A workspace: the folder a municipality's data lab works in.
+
+    DIR/
+      stadslab.yaml      municipality identity (name, CBS gemeente code, default area year); users/roles later
+      catalog/*.yaml     one description per dataset (docs/catalog.md)
+      data/              the source files the catalog points at (paths are relative to this folder)
+      warehouse.duckdb   the versioned warehouse
+
+Chosen with ``--workspace DIR``, else ``$STADSLAB_WORKSPACE``, else ``.stadslab/demo`` under the
+current directory (the demo workspace that ``make demo`` builds).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from stadslab.catalog import Catalog, load_catalog
+from stadslab.errors import WorkspaceError
+
+DEFAULT_WORKSPACE = Path(".stadslab/demo")
+CONFIG_FILE = "stadslab.yaml"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DATA = REPO_ROOT / "data" / "demo"
+DEMO_CATALOG = Path(__file__).resolve().parent / "demo" / "catalog"
+
+DEMO_CONFIG = {
+    "municipality": {"name": "Utrecht", "gemeente_code": "GM0344", "division_year": 2024},
+    "description": "Demowerkruimte van Stadslab met echte open data (Utrecht, Groningen, Den Haag, Amsterdam, NL).",
+}
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @property
+    def catalog_dir(self) -> Path:
+        return self.root / "catalog"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        path = self.root / CONFIG_FILE
+        if not path.exists():
+            return {}
+        try:
+            return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise WorkspaceError(f"{path}: geen geldige YAML ({exc})") from None
+
+    @classmethod
+    def resolve(cls, path: str | Path | None = None) -> "Workspace":
+        chosen = path or os.environ.get("STADSLAB_WORKSPACE") or DEFAULT_WORKSPACE
+        root = Path(chosen).expanduser().resolve()
+        if not (root / "catalog").is_dir():
+            raise WorkspaceError(
+                f"geen Stadslab-werkruimte in {root} (map 'catalog' ontbreekt)",
+                hint="maak er een met 'stadslab init DIR' (of 'make demo' voor de demo), "
+                     "of kies er een met --workspace DIR / STADSLAB_WORKSPACE")
+        return cls(root)
+
+    def catalog(self, *, strict: bool = True) -> Catalog:
+        return load_catalog(self.catalog_dir, strict=strict)
+
+    @contextmanager
+    def warehouse(self, *, read_only: bool = False) -> Iterator["Warehouse"]:
+        from stadslab.warehouse.store import Warehouse
+
+        wh = Warehouse.open(self.warehouse_path, read_only=read_only)
+        try:
+            yield wh
+        finally:
+            wh.close()
+
+
+def init_workspace(root: Path, *, demo: bool = False, municipality: str | None = None,
+                   gemeente_code: str | None = None) -> Workspace:
+    """Create a workspace folder. With ``demo`` the bundled catalog and real data are copied in."""
+    root = root.expanduser().resolve()
+    if (root / "catalog").exists() and any((root / "catalog").iterdir()):
+        raise WorkspaceError(f"{root} is al een werkruimte met een catalogus",
+                             hint="kies een lege map, of werk met deze verder")
+    (root / "catalog").mkdir(parents=True, exist_ok=True)
+    (root / "data").mkdir(exist_ok=True)
+    if demo:
+        config = DEMO_CONFIG
+        for yml in sorted(DEMO_CATALOG.glob("*.yaml")):
+            shutil.copy2(yml, root / "catalog" / yml.name)
+        shutil.copytree(DEMO_DATA, root / "data", dirs_exist_ok=True)
+    else:
+        config = {"municipality": {"name": municipality or "Mijn gemeente",
+                                   "gemeente_code": gemeente_code or "GM0000", "division_year": 2024}}
+    (root / CONFIG_FILE).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return Workspace(root)
