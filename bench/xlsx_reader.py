@@ -1,6 +1,7 @@
 """Micro-benchmark: the spreadsheet reader against python-calamine alone on a generated XLSX.
 
     .venv/bin/python bench/xlsx_reader.py [--rows 100000] [--repeat 5] [--file /tmp/x.xlsx]
+    .venv/bin/python bench/xlsx_reader.py --csv 5000000      # the CSV reader against plain read_csv
 
 Baseline = ``CalamineWorkbook.from_path(p).get_sheet_by_name(s).to_python()`` (parse + Python objects).
 Reader   = ``read_spreadsheet`` into a DuckDB TEMP table (layout detection, text conversion, __row).
@@ -50,12 +51,44 @@ def generate(path: Path, rows: int) -> None:
     wb.close()
 
 
+def bench_csv(rows: int, repeat: int) -> None:
+    """CSV reader (sniff, header, __row with the line-break count) against a plain all-VARCHAR read_csv."""
+    path = Path(f"/tmp/stadslab_bench_csv_{rows}.csv")
+    con = connect()
+    if not path.exists():
+        con.execute(f"""COPY (SELECT i AS id, 'PL0100_BVH_' || i AS code, 'Straat ' || (i % 997) AS straat,
+            (i % 500)::VARCHAR AS nr, '9715PZ' AS pc, 'Groningen' AS plaats,
+            TIMESTAMP '2017-01-01' + to_seconds(i * 7) AS tijd, (i % 13) * 1.5 AS temp,
+            230000 + (i % 5000) AS x, 580000 + (i % 7000) AS y FROM range(1, {rows + 1}) t(i))
+            TO '{path}' (HEADER, DELIMITER ',')""")
+    reader = reader_for(path)
+    base, ours = [], []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE plain AS SELECT * FROM read_csv('{path}', all_varchar = true)")
+        base.append(time.perf_counter() - t)
+        con.execute("DROP TABLE plain")
+        t = time.perf_counter()
+        result = reader.read(con, path, {}, "bench")
+        ours.append(time.perf_counter() - t)
+        con.execute("DROP TABLE bench")
+    print(f"rows={result.rows} size={path.stat().st_size / 1e6:.0f} MB")
+    print(f"plain read_csv: best {min(base):.3f} s  median {sorted(base)[len(base) // 2]:.3f} s")
+    print(f"csv reader:     best {min(ours):.3f} s  median {sorted(ours)[len(ours) // 2]:.3f} s")
+    print(f"ratio (best/best): {min(ours) / min(base):.2f}  (median/median): "
+          f"{sorted(ours)[len(ours) // 2] / sorted(base)[len(base) // 2]:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--file", type=Path, default=Path("/tmp/stadslab_bench_xlsx_reader.xlsx"))
+    ap.add_argument("--csv", type=int, metavar="ROWS", help="benchmark the CSV reader on a generated file instead")
     args = ap.parse_args()
+    if args.csv:
+        bench_csv(args.csv, args.repeat)
+        return
     if not args.file.exists():
         t = time.perf_counter()
         generate(args.file, args.rows)

@@ -151,6 +151,9 @@ def _print_forecast(summary: dict[str, Any], dataset: str, version: Any) -> None
     console.print(f"[bold]{escape(dataset)}[/] versie {version}: {summary['series']} reeksen, "
                   f"{summary['periods']} perioden ({summary['first']} t/m {summary['last']}); "
                   f"{summary['filled_with_zero']} lege perioden als 0, {summary['rows_without_time']} rijen zonder tijd")
+    if summary.get("last_period_incomplete"):
+        console.print(f"[yellow]let op:[/] de laatste periode ({summary['last']}) is onvolledig in de data; "
+                      "een halve maand trekt de voorspelling omlaag. Kies --end met de laatste volledige periode.")
     models = list(summary["per_series"][0]["forecast_total"]) if summary["per_series"] else []
     t = Table("reeks", "omschrijving", "historie totaal", *[f"{m} (som horizon)" for m in models])
     for row in summary["per_series"][:15]:

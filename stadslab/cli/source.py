@@ -76,6 +76,7 @@ def pseudonymise(input: Path = typer.Argument(..., help="Bronbestand: CSV, XLSX 
                  reference_date: Optional[str] = typer.Option(None, "--reference-date", help="Peildatum voor leeftijdsklassen (JJJJ-MM-DD)"),
                  buurt_lookup: Optional[Path] = typer.Option(None, "--buurt-lookup", help="Tabel postcode[,huisnummer] → buurt_code"),
                  huisnummer_column: Optional[str] = typer.Option(None, "--huisnummer-column"),
+                 pseudo_column: str = typer.Option("pseudo_id", "--pseudo-column", help="Naam van de pseudoniemkolom"),
                  workers: Optional[int] = typer.Option(None, "--workers", help="Rekenprocessen (standaard 2 bij grote bestanden)"),
                  as_json: bool = JsonOpt) -> None:
     """Vervang BSN's door pseudoniemen en verwijder of vergrof andere identificerende gegevens."""
@@ -91,7 +92,7 @@ def pseudonymise(input: Path = typer.Argument(..., help="Bronbestand: CSV, XLSX 
         res = pseudonymise_file(input, out, bsn_column=_split(bsn_column), key=key, drop=_split(drop),
                                 coarsen=coarsen, rejects_path=rejects, receipt_path=receipt, reference_date=ref,
                                 buurt_lookup=buurt_lookup, huisnummer_column=huisnummer_column, sheet=sheet,
-                                workers=workers, progress=cb)
+                                pseudo_column=pseudo_column, workers=workers, progress=cb)
     for w in res["warnings"]:
         err_console.print(f"[yellow]let op:[/] {escape(w)}")
     if as_json:
@@ -182,5 +183,5 @@ def synthetic(out_dir: Path = typer.Argument(..., help="Map voor de GESIMULEERDE
         return
     c = manifest["counts"]
     console.print(f"[green]✓[/] GESIMULEERD: {c['persons']} personen in {c['households']} huishoudens, {c['buurten']} buurten")
-    for name, info in manifest["files"].items():
+    for info in manifest["files"].values():
         console.print(f"  {info['file']}: {info['rows']} rijen")

@@ -26,8 +26,13 @@ kit before delivery. A small share of BSN cells (``dirty``) is damaged the way r
 typos that fail the 11-proef (counted in the manifest as ``invalid_bsn``) and BSNs written with dots
 or spaces (still valid after normalisation).
 
-Sizes (seed 1; scale 1 is Utrecht's 374 200 inhabitants): scale 0.1 → ≈ 37 400 persons, 19 300
-households, 2 300 absence reports, 1 000 benefits, 2 000 interventions, in about a second.
+Sizes (seed 1; scale 1 is Utrecht's 374 200 inhabitants in 109 inhabited buurten):
+
+    scale 0.1 (default)   37 424 persons, 19 317 households, 697 absence reports, 1 048 benefits,
+                          1 261 interventions; under a second
+    scale 1.0             374 197 persons, 193 250 households, 6 626 reports, 10 429 benefits,
+                          12 415 interventions; about 2 seconds
+
 Outcomes are correlated on purpose (benefit households → more absence and more buurtteam support)
 so that the dashboard has something to find; the strengths are invented.
 """
@@ -49,11 +54,14 @@ import pyarrow.parquet as pq
 
 from stadslab.errors import ReaderError
 from stadslab.privacy.bsn import mutate_to_invalid, synthetic_bsns
+from stadslab.privacy.pseudonymise import open_source
 
 REFERENCE = date(2024, 1, 1)
 _REPO = Path(__file__).resolve().parents[2]
-KWB_CANDIDATES = (_REPO / "data/demo/utrecht/kwb/kwb-2024-utrecht.csv",
-                  Path(os.environ.get("STADSLAB_SHARED_DATA", "/work/shared/data")) / "utrecht/kwb/kwb-2024-utrecht.csv")
+KWB_CANDIDATES = (_REPO / "data/demo/utrecht/kwb/kwb-2024-utrecht.csv",    # vendored demo data first
+                  _REPO / "data/demo/utrecht/kwb/kwb-2024-utrecht.xlsx",
+                  _REPO.parent / "shared/data/utrecht/kwb/kwb-2024-utrecht.csv",
+                  Path(os.environ.get("STADSLAB_SHARED_DATA", "/nonexistent")) / "utrecht/kwb/kwb-2024-utrecht.csv")
 FIRST_M = ["Daan", "Sem", "Noah", "Lucas", "Mohammed", "Levi", "Finn", "Milan", "Adam", "Thomas", "Jan", "Peter",
            "Hans", "Kees", "Ahmed", "Youssef", "Mehmet", "Rik", "Bram", "Jesse", "Luuk", "Gerrit", "Kevin", "Omar"]
 FIRST_F = ["Emma", "Julia", "Mila", "Sophie", "Tess", "Zoë", "Sara", "Nora", "Fenna", "Anna", "Maria", "Ingrid",
@@ -87,8 +95,7 @@ def _num(table: pa.Table, col: str) -> np.ndarray:
 def load_buurten(path: str | Path | None = None) -> dict[str, Any]:
     """Buurt rows of the KWB file as numpy arrays, plus a_soz_wb (2023 file when 2024 has none)."""
     p = find_kwb(path)
-    opts = pacsv.ConvertOptions(column_types={c: pa.string() for c in ("gwb_code", "regio", "recs", "a_soz_wb")})
-    t = pacsv.read_csv(p, convert_options=opts)
+    t = open_source(p).read_all()     # CSV or XLSX, every cell as text ('.' = not published)
     wijken = {c: n for c, n, r in zip(t["gwb_code"].to_pylist(), t["regio"].to_pylist(), t["recs"].to_pylist())
               if r == "Wijk"}
     t = t.filter(pc.equal(t["recs"], "Buurt"))
@@ -99,7 +106,7 @@ def load_buurten(path: str | Path | None = None) -> dict[str, Any]:
     soz_source = p.name
     older = p.with_name(p.name.replace("2024", "2023"))
     if np.isnan(soz).all() and older.is_file():
-        t23 = pacsv.read_csv(older, convert_options=opts)
+        t23 = open_source(older).read_all()
         m = dict(zip(t23["gwb_code"].to_pylist(), _num(t23, "a_soz_wb")))
         soz = np.array([m.get(c, np.nan) for c in out["code"]])
         soz_source = older.name
@@ -188,9 +195,11 @@ def generate_social_demo(out_dir: str | Path, *, scale: float = 0.1, seed: int =
                          kwb_path: str | Path | None = None) -> dict[str, Path]:
     """Write the SIMULATED source-holder files to ``out_dir``; returns {name: path}."""
     out = Path(out_dir)
-    if (_REPO / "stadslab") in out.resolve().parents or out.resolve() == _REPO:
+    res = out.resolve()
+    ignored = [_REPO / d for d in (".stadslab", "test-artifacts", "bench/out")]   # git-ignored folders
+    if (res == _REPO or _REPO in res.parents) and not any(d == res or d in res.parents for d in ignored):
         raise ReaderError("schrijf gesimuleerde data niet in de repository", file=str(out),
-                          hint="kies een map buiten de repository, bijv. in de werkruimte")
+                          hint="kies een map buiten de repository, bijv. in de werkruimte (.stadslab/...)")
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     bu = load_buurten(kwb_path)

@@ -141,7 +141,10 @@ def _derived_select(level: str, child_level: str, extra_where: str = "") -> str:
     return (f"SELECT d.year, {lit(level)} AS level, d.code, n.name, d.parent_code, d.gemeente_code, "
             f"d.land_area_ha, d.geom, d.dataset, d.dataset_version FROM ("
             f"SELECT c.year, c.{key} AS code, {parent} AS parent_code, any_value(c.gemeente_code) AS gemeente_code, "
-            f"sum(c.land_area_ha) AS land_area_ha, ST_Union_Agg(c.geom) AS geom, min(c.dataset) AS dataset, "
+            f"sum(c.land_area_ha) AS land_area_ha, "
+            # An invalid part would make the whole union fail; check_division reports it.
+            f"ST_Union_Agg(CASE WHEN ST_IsValid(c.geom) THEN c.geom ELSE ST_MakeValid(c.geom) END) AS geom, "
+            f"min(c.dataset) AS dataset, "
             f"min(c.dataset_version) AS dataset_version FROM __geo_supplied c "
             f"WHERE c.level = {lit(child_level)} AND c.{key} IS NOT NULL {extra_where} "
             f"AND NOT EXISTS (SELECT 1 FROM __geo_supplied s WHERE s.level = {lit(level)} AND s.year = c.year "

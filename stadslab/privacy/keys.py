@@ -37,12 +37,17 @@ import base64
 import hashlib
 import json
 import os
+import queue
 import secrets
 import stat
-from concurrent.futures import Future, ProcessPoolExecutor
+import struct
+import subprocess
+import sys
+import threading
+from collections import deque
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -182,9 +187,9 @@ class _Hasher:
     def many(self, messages: bytes, width: int) -> bytes:
         """Concatenated 32-byte digests of ``messages`` cut in pieces of ``width`` bytes.
 
-        Untruncated: the caller truncates all rows at once with numpy (cheaper than a slice per row).
+        Untruncated: ``hex_digests`` truncates all rows at once (cheaper than a slice per row).
         """
-        import numpy as np   # local: keeps worker start-up light when numpy is not needed
+        import numpy as np
 
         ic, oc = self.inner.copy, self.outer.copy
         parts = np.frombuffer(messages, dtype=f"S{width}").tolist()
@@ -199,38 +204,101 @@ class _Hasher:
         return b"".join(out)
 
 
-def digest_rows(secret: bytes, messages: bytes, width: int) -> bytes:
-    """(n·16) bytes: truncated HMAC of each ``width``-byte message, in order. Single process."""
+def hex_digests(full: bytes) -> bytes:
+    """Concatenated 32-byte digests → concatenated 32-character hex pseudonyms (first 16 bytes)."""
     import numpy as np
 
-    full = _Hasher(secret).many(messages, width)
-    return np.frombuffer(full, dtype=np.uint8).reshape(-1, 32)[:, :DIGEST_BYTES].tobytes()
+    return np.frombuffer(full, dtype=np.uint8).reshape(-1, 32)[:, :DIGEST_BYTES].tobytes().hex().encode("ascii")
 
 
-_WORKER_HASHER: _Hasher | None = None
+def _serve() -> None:
+    """Worker process main loop: secret (32 bytes) once, then frames ``<u32 length><u8 width>data``
+    on stdin; answers ``<u32 length>hex`` on stdout. Ends at end of input."""
+    inp, out = sys.stdin.buffer, sys.stdout.buffer
+    hasher = _Hasher(inp.read(32))
+    while len(head := inp.read(5)) == 5:
+        size, width = struct.unpack("<IB", head)
+        result = hex_digests(hasher.many(inp.read(size), width))
+        out.write(struct.pack("<I", len(result)) + result)
+        out.flush()
 
 
-def _worker_init(secret: bytes) -> None:
-    global _WORKER_HASHER
-    _WORKER_HASHER = _Hasher(secret)
+class _Worker:
+    """One hashing process. Loads keys.py by file path, so it starts in ~0.1 s whatever the
+    calling program imported (multiprocessing's spawn would re-import the caller's main module)."""
+
+    def __init__(self, secret: bytes) -> None:
+        root = Path(__file__).resolve().parents[2]
+        code = ("import sys, importlib.util as u; sys.path.insert(0, %r); "
+                "s = u.spec_from_file_location('_stadslab_hash_worker', %r); m = u.module_from_spec(s); "
+                "sys.modules[s.name] = m; s.loader.exec_module(m); m._serve()") % (str(root), str(Path(__file__).resolve()))
+        self.proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.pending: deque[Future] = deque()
+        self.lock = threading.Lock()
+        self.error: BaseException | None = None   # set once the worker is gone
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.jobs.put(secret)   # the secret travels through the pipe: never on a command line or disk
+        threading.Thread(target=self._write, daemon=True).start()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def submit(self, messages: bytes, width: int) -> Future:
+        fut: Future = Future()
+        with self.lock:
+            if self.error is not None:
+                fut.set_exception(self.error)
+                return fut
+            self.pending.append(fut)
+        self.jobs.put(struct.pack("<IB", len(messages), width) + messages)
+        return fut
+
+    def _write(self) -> None:   # a thread, so the caller never waits for a busy worker to read
+        try:
+            while (data := self.jobs.get()) is not None:
+                self.proc.stdin.write(data)
+                self.proc.stdin.flush()
+            self.proc.stdin.close()
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+
+    def _read(self) -> None:
+        out = self.proc.stdout
+        try:
+            while len(head := out.read(4)) == 4:
+                size = struct.unpack("<I", head)[0]
+                data = out.read(size)
+                if len(data) != size:
+                    break   # the worker died while answering
+                self.pending.popleft().set_result(data)
+        except Exception as exc:   # noqa: BLE001 — delivered to the waiting caller below
+            error: BaseException = exc
+        else:
+            error = PrivacyError("een rekenproces voor het pseudonimiseren is onverwacht gestopt")
+        with self.lock:
+            self.error = error
+            while self.pending:
+                fut = self.pending.popleft()
+                if not fut.done():
+                    fut.set_exception(error)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
-def _worker_many(messages: bytes, width: int) -> bytes:
-    assert _WORKER_HASHER is not None
-    return _WORKER_HASHER.many(messages, width)
+def hex_pseudonyms(hexed: bytes, valid: Any = None) -> Any:
+    """A pyarrow string column from concatenated 32-character hex pseudonyms (``HashPool.collect``).
 
-
-def hex_pseudonyms(digests: bytes, valid: Any = None) -> Any:
-    """A pyarrow string column of 32-hex pseudonyms from concatenated 16-byte digests.
-
-    ``valid`` (numpy bool, one per output row) marks the rows the digests belong to; other rows are
-    null. Built from buffers: ``bytes.hex()`` of the whole block, no Python object per row.
+    ``valid`` (numpy bool, one per output row) marks the rows the pseudonyms belong to; other rows
+    are null. Built from buffers, no Python object per row.
     """
     import numpy as np
 
     from stadslab.privacy.bsn import fixed_width_strings
 
-    hexed = digests.hex().encode("ascii")
     if valid is None or valid.all():
         return fixed_width_strings(hexed, 2 * DIGEST_BYTES)
     full = np.full(len(valid), b"0" * 2 * DIGEST_BYTES, dtype=f"S{2 * DIGEST_BYTES}")
@@ -241,44 +309,36 @@ def hex_pseudonyms(digests: bytes, valid: Any = None) -> Any:
 class HashPool:
     """Keyed hashing of fixed-width messages, spread over ``workers`` processes.
 
-    ``submit`` returns one future per slice; ``collect`` joins and truncates them. With
-    ``workers=0`` everything runs in this process (small files: no start-up cost). The secret goes
-    to the workers once, at start-up, through the process pipe; never to disk.
+    ``submit`` returns one future per slice; ``collect`` joins their hex pseudonyms in order. With
+    ``workers=0`` everything runs in this process (small files: no start-up cost). Threads would
+    not help: hashlib holds the GIL for messages this short.
     """
 
     def __init__(self, secret: bytes, workers: int = 0) -> None:
         self.secret = secret
         self.workers = workers
         self._local = _Hasher(secret)
-        self._pool: ProcessPoolExecutor | None = None
-        if workers > 0:
-            # spawn, not fork: the parent runs Arrow thread pools, and forking a threaded process can
-            # deadlock the child.
-            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                             initializer=_worker_init, initargs=(secret,))
+        self._procs = [_Worker(secret) for _ in range(workers)]
 
     def submit(self, messages: bytes, width: int) -> list[Future]:
         n = len(messages) // width
-        if self._pool is None or n < 4096:
+        if not self._procs or n < 4096:
             fut: Future = Future()
-            fut.set_result(self._local.many(messages, width))
+            fut.set_result(hex_digests(self._local.many(messages, width)))
             return [fut]
-        parts = self.workers
-        step = -(-n // parts)
-        return [self._pool.submit(_worker_many, messages[k * width:(k + step) * width], width)
-                for k in range(0, n, step)]
+        step = -(-n // len(self._procs))
+        return [w.submit(messages[k * width:(k + step) * width], width)
+                for w, k in zip(self._procs, range(0, n, step))]
 
     @staticmethod
     def collect(futures: list[Future]) -> bytes:
-        import numpy as np
-
-        full = b"".join(f.result() for f in futures)
-        return np.frombuffer(full, dtype=np.uint8).reshape(-1, 32)[:, :DIGEST_BYTES].tobytes()
+        """Concatenated 32-character hex pseudonyms, in order."""
+        return b"".join(f.result() for f in futures)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for w in self._procs:
+            w.close()
+        self._procs = []
 
     def __enter__(self) -> "HashPool":
         return self

@@ -271,9 +271,15 @@ def pseudonymise_file(input: str | Path, output: str | Path, *, bsn_column: str 
         workers = 2 if input.stat().st_size >= PARALLEL_FROM_BYTES else 0
     stats = _Stats(unparsed={c: 0 for c in rules})
     out_names = {c.source: c.out for c in bsn_cols} | {c: c + RULES[r] for c, r in rules.items()}
+    final = [out_names.get(c, c) for c in columns if c not in drop_cols]
+    twice = sorted({n for n in final if final.count(n) > 1})
+    if twice:
+        raise PrivacyError(f"de uitvoer zou kolom {', '.join(twice)} twee keer krijgen",
+                           hint="hernoem of laat de bestaande kolom weg (--drop), of kies --pseudo-column")
     tmp_out = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     tmp_rej = rejects_path.with_name(f".{rejects_path.name}.{os.getpid()}.tmp")
-    sha_in = ThreadPoolExecutor(1).submit(file_sha256, input)   # hashlib releases the GIL on big reads
+    hasher = ThreadPoolExecutor(1)
+    sha_in = hasher.submit(file_sha256, input)   # in parallel: hashlib releases the GIL on big reads
     rejects_writer = _RejectsWriter(tmp_rej)
     sink: HashingWriter | None = None
     try:
@@ -300,6 +306,8 @@ def pseudonymise_file(input: str | Path, output: str | Path, *, bsn_column: str 
         tmp_out.unlink(missing_ok=True)
         tmp_rej.unlink(missing_ok=True)
         raise
+    finally:
+        hasher.shutdown(wait=False)
     os.replace(tmp_out, output)
     if stats.rejected:
         os.replace(tmp_rej, rejects_path)
@@ -369,8 +377,10 @@ def _prepare(batch: pa.RecordBatch, rows: np.ndarray, bsn_cols: list[_Col], drop
         values = batch.column(col)
         res = coarsen_column(values, rule, reference=reference, lookup=lookup,
                              housenumbers=batch.column(hn_col) if hn_col else None)
-        had = pc.and_(pc.is_valid(values), pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(values.cast(pa.string()))), 0))
-        stats.unparsed[col] += int(pc.sum(pc.and_(had, pc.is_null(res))).as_py() or 0)
+        lost = pc.is_null(res)
+        if pa.types.is_string(values.type):   # an empty cell is not a value that could not be read
+            lost = pc.and_(lost, pc.not_equal(pc.utf8_trim_whitespace(values), ""))
+        stats.unparsed[col] += int(pc.sum(lost).as_py() or 0)
         coarse[col] = res
     return {"batch": batch, "valid": valid, "messages": messages, "coarse": coarse, "drop": drop_cols,
             "bsn_cols": bsn_cols}
@@ -388,7 +398,7 @@ def _finish(job: dict[str, Any], sink: HashingWriter, out_names: dict[str, str],
         arrays.append(pseudo.get(name, job["coarse"].get(name, batch.column(name))))
         names.append(out_names.get(name, name))
     out = pa.RecordBatch.from_arrays(arrays, names=names)
-    _guard_no_bsn(out, set(pseudo_name for pseudo_name in out_names.values()), file)
+    _guard_no_bsn(out, set(out_names.values()), file)
     sink.write(out)
     stats.rows_out += out.num_rows
     if progress:
@@ -516,7 +526,8 @@ def _open_csv(path: Path, block_size: int) -> TableSource:
         head.decode("utf-8")
         encoding = "utf8"
     except UnicodeDecodeError as exc:
-        encoding = "utf8" if exc.start >= len(head) - 3 else "cp1252"   # a cut multibyte char at the end is fine
+        cut = len(head) == 1 << 16 and exc.start >= len(head) - 3   # a multibyte char cut off by the sample
+        encoding = "utf8" if cut else "cp1252"
     text = head.decode("utf-8" if encoding == "utf8" else "cp1252", errors="ignore").lstrip("\ufeff")
     first = text.splitlines()[0]
     delimiter = max([";", ",", "\t", "|"], key=first.count) if any(d in first for d in ";,\t|") else ","
@@ -529,6 +540,9 @@ def _open_csv(path: Path, block_size: int) -> TableSource:
     options = {"delimiter": delimiter, "encoding": encoding}
 
     def fail(exc: Exception) -> ReaderError:   # pyarrow quotes the row: do not echo it (may hold a BSN)
+        if "conversion error to string" in str(exc):
+            return ReaderError(f"tekst is geen geldige {encoding} (de eerste 64 kB waren dat wel)", file=str(path),
+                               hint="sla het bestand op als UTF-8 en probeer opnieuw")
         msg = str(exc).split(": ", 2)
         return ReaderError(": ".join(msg[:2]) if len(msg) > 2 else str(exc), file=str(path),
                            row=_first_bad_row(path, delimiter, encoding, len(header)),

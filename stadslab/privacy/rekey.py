@@ -109,11 +109,11 @@ def rekey_array(values: pa.Array | pa.ChunkedArray, key: Key | str | Path, *, po
     own = pool is None
     pool = pool or HashPool(key.secret, 0)
     try:
-        digests = HashPool.collect(pool.submit(messages, 2 * DIGEST_BYTES))
+        hexed = HashPool.collect(pool.submit(messages, 2 * DIGEST_BYTES))
     finally:
         if own:
             pool.close()
-    return hex_pseudonyms(digests, present)
+    return hex_pseudonyms(hexed, present)
 
 
 def rekey_table(table: pa.Table, key: Key | str | Path, *, columns: Sequence[str] = ("pseudo_id",)) -> pa.Table:

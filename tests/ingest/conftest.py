@@ -25,8 +25,9 @@ def real_file(rel: str) -> Path:
     pytest.skip(f"demo file {rel} not available")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def con():
+    """One connection per test module (loading spatial takes a while); every read replaces table 't'."""
     c = connect()
     yield c
     c.close()

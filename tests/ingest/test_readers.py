@@ -248,8 +248,8 @@ def test_xlsx_real_kwb_cbs_layout(con, real):
     assert r.rows == 122 and len(r.columns) == 121 and r.columns[:3] == ["gwb_code_10", "gwb_code_8", "regio"]
     first = con.execute(f"SELECT gwb_code_10, a_inw, {ROW_COLUMN} FROM t ORDER BY {ROW_COLUMN} LIMIT 1").fetchone()
     assert first == ("GM0344", "374238", 2)
-    markers = con.execute("SELECT count(*) FROM t WHERE g_woz = '.'").fetchone()[0]   # CBS '.' kept as text
-    assert markers > 0 and r.notes == []
+    markers = con.execute("SELECT count(*) FROM t WHERE g_wozbag = '.'").fetchone()[0]   # CBS '.' kept as text
+    assert markers == 122 and r.notes == []
 
 
 def test_xlsx_real_mor_workbook(con, real):

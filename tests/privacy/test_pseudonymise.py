@@ -254,3 +254,50 @@ def test_cli_keygen_pseudonymise_scan_synthetic(tmp_path, bsns):
     r = runner.invoke(app, ["pseudonymise", str(src), "--bsn-column", "bsn", "--key", str(key), "--out",
                             str(tmp_path / "x.csv"), "--coarsen", "postcode:wijk"])
     assert isinstance(r.exception, PrivacyError) and "onbekende grofmaakregel" in str(r.exception)
+
+
+def test_scanner_formats_and_no_false_positives_on_random_numbers(tmp_path, bsns):
+    import duckdb
+    import numpy as np
+    import xlsxwriter
+
+    people = bsns(300, seed=31)
+    rng = np.random.default_rng(2)
+    random_nine = [str(x) for x in rng.integers(10**8, 10**9, 300)]       # ≈ 9 % pass by chance
+    db = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE t AS SELECT * FROM (SELECT unnest(?) AS bsn, unnest(?) AS zaaknummer, "
+                "unnest(?) AS n)", [people, random_nine, [int(x) for x in people]])
+    con.close()
+    found = {(f.location, f.kind) for f in scan_for_bsn(db)}
+    assert ("main.t.bsn", "bsn_column") in found and ("main.t.n", "bsn_column") in found
+    assert not any("zaaknummer" in loc for loc, _ in found)
+    assert scan_for_bsn(db.read_bytes(), name="w.duckdb")                 # bytes work too
+    xlsx = tmp_path / "x.xlsx"
+    wb = xlsxwriter.Workbook(str(xlsx))
+    ws = wb.add_worksheet()
+    ws.write_row(0, 0, ["id", "nummer"])
+    for i, (b, r) in enumerate(zip(people, random_nine)):
+        ws.write_row(i + 1, 0, [int(b), r])
+    wb.close()
+    assert {(f.location, f.kind) for f in scan_for_bsn(xlsx)} == {("id", "bsn_column")}
+    res = scan_file(("\n".join(random_nine)).encode(), name="r.txt", known=people)
+    assert res.findings == [] and res.tokens == 300 and 0 < res.valid < 60
+    hexed = tmp_path / "h.json"
+    hexed.write_text(json.dumps({"ids": [f"a{b}f" for b in people]}))
+    assert scan_for_bsn(hexed, known=people) == []                        # digits glued to letters are no token
+
+
+def test_a_dead_worker_is_an_error_not_a_hang(bsns):
+    from stadslab.privacy.keys import HashPool
+
+    from stadslab.privacy.bsn import synthetic_bsn_digits
+
+    pool = HashPool(b"k" * 32, workers=1)
+    try:
+        pool._procs[0].proc.kill()
+        futures = pool.submit(synthetic_bsn_digits(10000, seed=1).tobytes(), 9)
+        with pytest.raises(PrivacyError, match="rekenproces"):
+            HashPool.collect(futures)
+    finally:
+        pool.close()

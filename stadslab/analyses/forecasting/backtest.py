@@ -84,7 +84,8 @@ def backtest(df: pd.DataFrame, *, h: int = 12, n_windows: int = 3, step_size: in
     """
     _, pd_freq, m = frequency(freq)
     step = step_size or h
-    check_length(df, h + step * (n_windows - 1) + 2 * m, "toetsen")
+    check_length(df, h + step * (n_windows - 1) + 2 * m, "toetsen",
+                 hint=f"minder toetsvensters (nu {n_windows}), een kortere horizon, of een langere periode")
     wide = run_statsforecast(df, h, models=models, pd_freq=pd_freq, season_length=m, level=level, exog=exog,
                              cv={"n_windows": n_windows, "step_size": step}, n_jobs=n_jobs)
     points = to_long(wide, level=level, nonnegative=nonnegative)

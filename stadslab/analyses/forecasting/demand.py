@@ -41,7 +41,9 @@ class DemandRun:
         out: dict[str, Any] = {"params": self.params, "series": len(rows), "periods": int(self.series["ds"].nunique()),
                                "first": f"{self.series['ds'].min():%Y-%m-%d}", "last": f"{self.series['ds'].max():%Y-%m-%d}",
                                "rows_without_time": self.series.attrs.get("rows_without_time", 0),
-                               "filled_with_zero": self.series.attrs.get("filled", 0), "per_series": rows}
+                               "filled_with_zero": self.series.attrs.get("filled", 0),
+                               "last_period_incomplete": bool(self.series.attrs.get("last_period_incomplete", False)),
+                               "per_series": rows}
         if self.backtest is not None:
             out["backtest"] = self.backtest.summary
         return out

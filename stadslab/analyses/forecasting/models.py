@@ -163,11 +163,11 @@ def forecast(df: pd.DataFrame, h: int, *, models: Sequence[str] = ("ets", "arima
     return to_long(wide, level=level, nonnegative=nonnegative)
 
 
-def check_length(df: pd.DataFrame, needed: int, purpose: str) -> None:
+def check_length(df: pd.DataFrame, needed: int, purpose: str,
+                 hint: str = "kies een langere periode, of een grovere frequentie") -> None:
     """Every series must have ``needed`` periods; name the shortest otherwise."""
     lengths = df.groupby("unique_id").size()
     short = lengths[lengths < needed]
     if not short.empty:
         shown = ", ".join(f"{u} ({n})" for u, n in short.head(5).items())
-        raise AnalysisError(f"te korte reeksen om te {purpose}: {shown}; nodig: {needed} perioden",
-                            hint="kies een langere periode, of een grovere frequentie")
+        raise AnalysisError(f"te korte reeksen om te {purpose}: {shown}; nodig: {needed} perioden", hint=hint)

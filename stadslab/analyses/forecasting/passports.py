@@ -10,8 +10,8 @@ five (Paspoortwet, wijziging 2014; documents of minors stay five years). Adult d
 before March 2014 expired after five years and came back as renewals in 2009–2019. The adult
 documents issued from March 2014 on come back only from March 2024 on. Between roughly 2019 and
 2023 almost no adult documents expire, so municipalities saw a dip, followed by a peak from 2024
-as the first ten-year cohort returns (Rijksdienst voor Identiteitsgegevens called 2024–2028 the
-"piekjaren").
+as the first ten-year cohort returns (the peak that the Rijksdienst voor Identiteitsgegevens and
+municipalities prepared for; years and sizes here come from the model, not from their figures).
 
 The cohort model (monthly)
 --------------------------
@@ -27,8 +27,8 @@ Two stocks of documents, adult and minor. In month *t*::
     issued(t)         = Poisson(LogNormal-noise * (renewals + first_issues))
 
 A share of renewed minor documents becomes adult (the holder turned 18). The population grows
-geometrically from the reference year (default Utrecht, 1 January 2024: 374,238 inhabitants, CBS;
-about 1.6 %/yr, 275k in 2004). The simulation warms up from 1984 so that 2004 already has cohort
+geometrically from the reference year (default Utrecht 2024: 374,238 inhabitants, the figure in
+the mission brief; about 1.6 %/yr, which gives ≈ 272k in 2004). The simulation warms up from 1984 so that 2004 already has cohort
 echoes; the output is 2004-01 … 2030-12.
 
 Drivers a municipality really knows (every document in its register has an expiry date):

@@ -103,8 +103,9 @@ def build_series(table: ibis.Table, *, time: str, key: str | None = None, value:
     -------
     pandas.DataFrame
         ``unique_id`` (str), ``ds`` (datetime64[ns]), ``y`` (float), sorted. ``attrs`` holds
-        ``rows_without_time`` (rows left out because the time is NULL), ``filled`` (periods added as 0)
-        and ``freq``.
+        ``rows_without_time`` (rows left out because the time is NULL), ``filled`` (periods added as 0),
+        ``freq`` and ``last_period_incomplete`` (the newest time lies before the end of the last period,
+        e.g. data up to 21 September: September is partial and would pull the forecast down).
     """
     unit, pd_freq, _ = frequency(freq)
     columns = set(table.columns)
@@ -130,6 +131,7 @@ def build_series(table: ibis.Table, *, time: str, key: str | None = None, value:
         agg = agg.filter(agg.ds <= as_literal(end))
     out = agg.to_pandas()
     rows_without_time = int(table.filter(table[time].isnull()).count().to_pandas())
+    latest = table[time].max().to_pandas()
 
     out["ds"] = _naive(out["ds"])
     out["y"] = out["y"].astype(float)
@@ -151,8 +153,26 @@ def build_series(table: ibis.Table, *, time: str, key: str | None = None, value:
             hint="geef de kolom een telling-eenheid in de catalogus (unit: aantal) als ontbreken nul betekent, "
                  "of kies --start/--end binnen de periode met gegevens")
     result = series.fillna(0.0).reset_index()
-    result.attrs.update({"rows_without_time": rows_without_time, "filled": int(missing.sum()), "freq": freq.upper()})
+    result.attrs.update({"rows_without_time": rows_without_time, "filled": int(missing.sum()), "freq": freq.upper(),
+                         "last_period_incomplete": _incomplete(latest, periods[-1], pd_freq) if end is None else False})
     return result
+
+
+def _incomplete(latest: object, last_period: pd.Timestamp, pd_freq: str) -> bool:
+    """True when the newest time in the data lies before the last day of the last period.
+
+    Only a warning: in sparse data a complete month can end with a quiet week, so nothing is dropped;
+    the user decides with ``end``. Data already stored per period (times equal to period starts) is
+    not judged.
+    """
+    if latest is None or pd.isna(latest):
+        return False
+    ts = pd.Timestamp(latest)
+    ts = ts.tz_localize(None) if ts.tzinfo else ts
+    if ts == last_period:   # data already per period (e.g. 2022-07-01 for July): nothing to judge
+        return False
+    last_day = last_period + pd.tseries.frequencies.to_offset(pd_freq) - pd.Timedelta(days=1)
+    return ts.normalize() < last_day.normalize()
 
 
 def _naive(col: pd.Series) -> pd.Series:

@@ -25,7 +25,6 @@ from typing import Any, Callable, Mapping, Sequence
 import ibis
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from stadslab.analyses.risk.features import (FeatureConfig, StudyArea, build_features, period_counts,
                                               resolve_study_area)
@@ -57,6 +56,7 @@ def backtest(incidents: ibis.Table, *, start: Any, end: Any, period_days: int = 
              time_col: str = "begin_tijd", config: FeatureConfig | None = None,
              model: RiskModel | None = None, extra_models: Sequence[RiskModel] = (),
              train_periods: int = 52, refit_every: int = 1, history_start: Any = None,
+             min_history_days: int = 365,
              context: Any = None, facilities: Mapping[str, ibis.Table] | None = None,
              margin: float = 1.0, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Rolling-origin backtest; returns the JSON-ready dict described in the module docstring.
@@ -90,7 +90,7 @@ def backtest(incidents: ibis.Table, *, start: Any, end: Any, period_days: int = 
     if n_test < 1:
         raise AnalysisError(f"geen volledige periode van {period_days} dagen tussen {start.date()} en {end.date()}",
                             hint="kies een later einde of een kortere periode")
-    earliest = history_start + pd.Timedelta(days=cfg.max_window)
+    earliest = history_start + pd.Timedelta(days=min_history_days)
     n_back = max(0, min(train_periods + refit_every, int((start - earliest) // step)))
     origins = pd.DatetimeIndex([start + step * k for k in range(-n_back, n_test)])
     test_idx = np.arange(n_back, n_back + n_test)
@@ -109,9 +109,12 @@ def backtest(incidents: ibis.Table, *, start: Any, end: Any, period_days: int = 
         if i % refit_every == 0:
             fit_at = fs.origins[o]
             train = training_origins(fs.origins, fit_at, period_days, history_start=history_start,
-                                     max_window=cfg.max_window, train_periods=train_periods)
+                                     min_history_days=min_history_days, train_periods=train_periods)
+            # models see only the targets of their training periods (future rows are NaN)
+            visible = np.full_like(targets.Y, np.nan)
+            visible[train] = targets.Y[train]
             for m in [main, *others]:
-                m.fit(fs, train, targets.Y)
+                m.fit(fs, train, visible)
         longterm = fs.col(LONGTERM)[o]
         rec = {"t0": fs.origins[o].isoformat(), "end": (fs.origins[o] + step).isoformat(),
                "incidents": float(targets.total[o]), "models": {}}
@@ -139,7 +142,8 @@ def backtest(incidents: ibis.Table, *, start: Any, end: Any, period_days: int = 
         "study_area": {"source": study.source, "candidate_cells": len(fs.cells), "land_area_ha": study.land_area_ha,
                        "n_area_cells": n_area},
         "ties": "score aflopend, dan incidenten in de cel in de afgelopen 365 dagen aflopend, dan cel-id oplopend",
-        "params": {"train_periods": train_periods, "refit_every": refit_every, "time_column": time_col,
+        "params": {"train_periods": train_periods, "refit_every": refit_every,
+                   "min_history_days": min_history_days, "time_column": time_col,
                    "history_start": history_start.isoformat(), "features": fs.names,
                    "feature_config": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.__dict__.items()}},
         "seconds": round(time.perf_counter() - t_start, 2),
@@ -150,6 +154,8 @@ def backtest(incidents: ibis.Table, *, start: Any, end: Any, period_days: int = 
 def summarise(per_period: list[dict], names: list[str], fractions: list[float], *, baseline_names: list[str],
               model_name: str, margin: float = 1.0) -> dict[str, Any]:
     """Averages per model and the model-vs-best-baseline comparison."""
+    from scipy.stats import binomtest  # imported here: scipy.stats takes ~1 s to import
+
     keys = [str(f) for f in fractions]
     models: dict[str, dict] = {}
     for name in names:

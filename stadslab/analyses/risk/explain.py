@@ -33,10 +33,16 @@ def _num(v: float, decimals: int = 1) -> str:
 
 
 def label(feature: str, value: float, contribution: float = 0.0, *, buurt: str | None = None,
-          near_repeat_m: float = 200.0, near_repeat_days: int = 14) -> str:
+          near_repeat_m: float = 200.0, near_repeat_days: int = 14, max_window: int = 730) -> str:
     """Dutch phrase for one feature value, e.g. ``n28_cell=12`` → '12 incidenten in de afgelopen 28
     dagen in deze cel'. ``contribution`` (log scale) chooses 'veel'/'weinig' where a count is vague."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
+        if feature.endswith("_buurt"):
+            return "buurt van deze cel onbekend (geen incidenten met buurtcode in deze cel)"
+        if feature == "weekend_share_3x3":
+            return "geen incidenten in de omgeving in de afgelopen periode"
+        if feature.startswith("ctx_"):
+            return f"{CONTEXT_LABELS.get(feature[4:].lower(), 'buurtkenmerk ' + feature[4:])}: onbekend"
         return f"{feature}: onbekend"
     m = re.fullmatch(r"n(\d+)_(cell|3x3|5x5|buurt)", feature)
     if m:
@@ -45,6 +51,9 @@ def label(feature: str, value: float, contribution: float = 0.0, *, buurt: str |
                  "5x5": "in het blok van 5×5 cellen (625 × 625 m) rond deze cel",
                  "buurt": f"in de buurt{' ' + buurt if buurt else ''}"}[scale]
         return f"{_n(value)} in de afgelopen {w} dagen {where}"
+    m = re.fullmatch(r"area_n(\d+)", feature)
+    if m:
+        return f"{_n(value)} in het hele gebied in de afgelopen {m.group(1)} dagen (algemeen niveau)"
     m = re.fullmatch(r"dec(\d+)_(cell|3x3)", feature)
     if m:
         where = "in deze cel" if m.group(2) == "cell" else "in de omliggende cellen"
@@ -54,9 +63,10 @@ def label(feature: str, value: float, contribution: float = 0.0, *, buurt: str |
     if feature == "kde":
         return f"{'veel' if contribution >= 0 else 'weinig'} incidenten in de omgeving (kerndichtheid)"
     if feature == "near_repeat":
-        return f"{_n(value)} binnen {int(near_repeat_m)} m in de afgelopen {near_repeat_days} dagen (herhaald slachtofferschap in de buurt)"
+        return (f"{_n(value)} binnen {int(near_repeat_m)} m in de afgelopen {near_repeat_days} dagen "
+                "(herhaald slachtofferschap in de buurt)")
     if feature == "days_since_last":
-        return ("geen incident in deze cel in het afgelopen jaar" if value >= 365
+        return (f"geen incident in deze cel in de afgelopen {max_window} dagen" if value >= max_window
                 else f"laatste incident in deze cel {int(value)} dagen geleden")
     if feature == "weekend_share_3x3":
         return f"{_num(100 * value, 0)}% van de incidenten in de omgeving in het weekend"
@@ -65,6 +75,12 @@ def label(feature: str, value: float, contribution: float = 0.0, *, buurt: str |
     if feature.startswith("ctx_"):
         col = feature[4:]
         return f"{CONTEXT_LABELS.get(col.lower(), 'buurtkenmerk ' + col)}: {_num(value, 0 if value == int(value) else 1)}"
+    m = re.fullmatch(r"season(\d+)_(cell|3x3)", feature)
+    if m:
+        where = "in deze cel" if m.group(2) == "cell" else "in deze cel en de omliggende cellen"
+        years = int(m.group(1)) // 365
+        ago = "vorig jaar" if years == 1 else f"{years} jaar geleden"
+        return f"{_n(value)} in dezelfde weken {ago} {where}"
     m = re.fullmatch(r"fac_(.+)_(cell|3x3)", feature)
     if m:
         where = "in deze cel" if m.group(2) == "cell" else "in deze en de omliggende cellen"
@@ -87,7 +103,8 @@ def contributions_table(model, fs: FeatureSet, o: int, *, top: int = 3) -> pd.Da
     texts = []
     for r, f, v, cb in zip(rows, cols, values, contribs):
         phrase = label(names[f], v, cb, buurt=None if fs.buurt is None else fs.buurt[r],
-                       near_repeat_m=cfg.near_repeat_m, near_repeat_days=cfg.near_repeat_days)
+                       near_repeat_m=cfg.near_repeat_m, near_repeat_days=cfg.near_repeat_days,
+                       max_window=cfg.max_window)
         factor = math.exp(cb)
         verb = "verhoogt" if cb >= 0 else "verlaagt"
         texts.append(f"{phrase} ({verb} de verwachting ×{_num(factor, 2)})")

@@ -12,6 +12,7 @@ Cell id: ``E<floor(x/125)>N<floor(y/125)>`` in RD (EPSG:28992), as the ingest co
 Feature groups (names as in ``FeatureSet.names``)
     ``n{w}_cell|_3x3|_5x5``  incidents in the last ``w`` days in the cell and its neighbourhoods
     ``n{w}_buurt``           idem in the cell's buurt (when a buurt is known)
+    ``area_n28|365``         incidents in the whole grid box (overall level / trend)
     ``dec{tau}_cell|_3x3``   exponentially decayed counts, weight ``exp(-age_days / tau)``
     ``near_repeat``          incidents within ``near_repeat_m`` of the cell centre in the last
                              ``near_repeat_days`` days (near-repeat victimisation, Johnson & Bowers 2004;
@@ -21,6 +22,8 @@ Feature groups (names as in ``FeatureSet.names``)
     ``days_since_last``      days since the last incident in the cell (capped at the longest window)
     ``weekend_share_3x3``    share of the last year's incidents in the 3×3 block on Saturday/Sunday
     ``month``                season: month of ``t0``
+    ``season{lag}_cell|_3x3`` incidents in the same weeks ``lag`` days earlier (window of
+                             ``2 × season_half_width`` days centred on the period, shifted back)
     ``ctx_<col>``            area context joined by buurt code (e.g. CBS Kerncijfers ``a_inw``)
     ``fac_<name>_cell|_3x3`` facilities (street lights, bicycle parkings, …) counted per cell
 
@@ -45,13 +48,15 @@ CELL_HA = CELL_M * CELL_M / 10_000.0  # 1.5625 ha
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    windows: tuple[int, ...] = (7, 14, 28, 91, 365)
-    decay_days: tuple[float, ...] = (14.0, 60.0)
+    windows: tuple[int, ...] = (7, 14, 28, 91, 365, 730)
+    decay_days: tuple[float, ...] = (14.0, 90.0)
     near_repeat_m: float = 200.0
     near_repeat_days: int = 14
     kde_bandwidth_m: float = 250.0
     kde_decay_days: float = 120.0
     buurt_windows: tuple[int, ...] = (28, 365)
+    season_lags: tuple[int, ...] = (365,)
+    season_half_width: int = 28
 
     @property
     def max_window(self) -> int:
@@ -160,8 +165,8 @@ def resolve_study_area(incidents: ibis.Table, study: StudyArea | None, before: p
         iy = (occ.iy.to_numpy()[:, None] + dy.ravel()).ravel()
         cells = tuple(sorted(set(cell_ids(ix, iy).tolist())))
     if cell_buurt is None and "buurt_code" in past.columns:
-        g = past.filter(past.buurt_code.notnull()).group_by(["ix", "iy", "buurt_code"]).aggregate(n=past.count())
-        df = g.to_pandas()
+        known = past.filter(past.buurt_code.notnull())
+        df = known.group_by(["ix", "iy", "buurt_code"]).aggregate(n=known.count()).to_pandas()
         if not df.empty:
             df = df.sort_values(["ix", "iy", "n", "buurt_code"], ascending=[True, True, False, True])
             df = df.drop_duplicates(["ix", "iy"])
@@ -233,6 +238,8 @@ def build_features(incidents: ibis.Table, origins: Sequence[Any], *, study: Stud
     for w in cfg.windows:
         g = grid.dense(O, wo, wix, wiy, wc[f"n{w}"].to_numpy(np.float64))
         cols[f"n{w}_cell"], cols[f"n{w}_3x3"], cols[f"n{w}_5x5"] = grid.pick(g), grid.pick(box_sum(g, 1)), grid.pick(box_sum(g, 2))
+        if w in (28, 365):  # overall level, so that a trend in the whole area reaches the model
+            cols[f"area_n{w}"] = np.repeat(g.sum(axis=(1, 2))[:, None], len(cells), axis=1)
     g_all = box_sum(grid.dense(O, wo, wix, wiy, wc.n_all.to_numpy(np.float64)), 1)
     g_wk = box_sum(grid.dense(O, wo, wix, wiy, wc.weekend.to_numpy(np.float64)), 1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -272,6 +279,18 @@ def build_features(incidents: ibis.Table, origins: Sequence[Any], *, study: Stud
     nro = nr.t0.map(lambda t: o_index[pd.Timestamp(t)]).to_numpy(np.int64)
     cols["near_repeat"] = grid.pick(grid.dense(O, nro, nr.tx.to_numpy(np.int64), nr.ty.to_numpy(np.int64),
                                                nr.n.to_numpy(np.float64)))
+
+    # 3b. same weeks in earlier years (seasonal pattern of the place); the shifted window ends
+    # before t0 because lag > half width + horizon is required
+    for lag in cfg.season_lags:
+        if lag <= cfg.season_half_width + 14:
+            raise AnalysisError(f"season_lags {lag} is te kort", hint="gebruik bv. 365 en 730 dagen")
+        js = inc.join(orig, [inc.ts < orig.t0 - ibis.interval(days=lag - 7 - cfg.season_half_width),
+                             inc.ts >= orig.t0 - ibis.interval(days=lag - 7 + cfg.season_half_width)])
+        sc = js.group_by(["t0", "ix", "iy"]).aggregate(n=js.count()).to_pandas()
+        so = sc.t0.map(lambda t: o_index[pd.Timestamp(t)]).to_numpy(np.int64)
+        g = grid.dense(O, so, sc.ix.to_numpy(np.int64), sc.iy.to_numpy(np.int64), sc.n.to_numpy(np.float64))
+        cols[f"season{lag}_cell"], cols[f"season{lag}_3x3"] = grid.pick(g), grid.pick(box_sum(g, 1))
 
     # 4. buurt scale
     buurt = None
@@ -361,13 +380,15 @@ def study_area_from_registry(areas: ibis.Table, *, year: int, gemeente_code: str
     ``level`` in division ``year`` (from the registry view ``stadslab.areas``, geometry in RD); the
     land area is the sum of their ``land_area_ha``; each cell gets the code of the area it lies in."""
     a = areas.filter((areas.year == year) & (areas.level == level) & (areas.gemeente_code == gemeente_code))
-    box = a.aggregate(x0=a.geom.x_min().min(), x1=a.geom.x_max().max(), y0=a.geom.y_min().min(),
-                      y1=a.geom.y_max().max(), land=a.land_area_ha.sum(), n=a.count()).to_pandas().iloc[0]
-    if not box.n:
+    # bounding box from the areas' envelopes as WKT (DuckDB's Ibis compiler has no ST_XMin)
+    env = a.select(wkt=a.geom.envelope().as_text(), land=a.land_area_ha).to_pandas()
+    if env.empty:
         raise AnalysisError(f"geen gebieden van niveau '{level}' voor {gemeente_code} in indeling {year}",
                             hint="laad de gebiedsindeling van dat jaar of kies een ander indelingsjaar")
-    ix = np.arange(int(np.floor(box.x0 / CELL_M)), int(np.floor(box.x1 / CELL_M)) + 1)
-    iy = np.arange(int(np.floor(box.y0 / CELL_M)), int(np.floor(box.y1 / CELL_M)) + 1)
+    xy = env.wkt.str.extractall(r"(-?[\d.]+(?:[eE][-+]?\d+)?)\s+(-?[\d.]+(?:[eE][-+]?\d+)?)").astype(float)
+    ix = np.arange(int(np.floor(xy[0].min() / CELL_M)), int(np.floor(xy[0].max() / CELL_M)) + 1)
+    iy = np.arange(int(np.floor(xy[1].min() / CELL_M)), int(np.floor(xy[1].max() / CELL_M)) + 1)
+    land_sum = env.land.sum(min_count=1)
     gx, gy = np.meshgrid(ix, iy)
     centres = ibis.memtable(pd.DataFrame({"ix": gx.ravel(), "iy": gy.ravel(),
                                           "cx": (gx.ravel() + 0.5) * CELL_M, "cy": (gy.ravel() + 0.5) * CELL_M}))
@@ -375,6 +396,6 @@ def study_area_from_registry(areas: ibis.Table, *, year: int, gemeente_code: str
     df = j.select(centres.ix, centres.iy, a.code).to_pandas().sort_values(["ix", "iy", "code"])
     df = df.drop_duplicates(["ix", "iy"])  # a centre on a shared border goes to the first code
     ids = cell_ids(df.ix.to_numpy(np.int64), df.iy.to_numpy(np.int64))
-    land = float(box.land) if pd.notna(box.land) else None
+    land = float(land_sum) if pd.notna(land_sum) else None
     return StudyArea(cells=tuple(sorted(ids.tolist())), land_area_ha=land,
                      cell_buurt=dict(zip(ids.tolist(), df.code)), source=f"registry {gemeente_code} {year}")

@@ -46,7 +46,8 @@ def pai(hit: float, area_fraction: float) -> float:
 
 def pei(hit: float, best_sorted: np.ndarray, k: int, total: float) -> float:
     """Predictive Efficiency Index, Hunt (2016), *Do crime hot spots move?* (PhD thesis, American
-    University; used in the NIJ Real-Time Crime Forecasting Challenge): the hit rate divided by the largest hit rate any ``k`` cells could have had
+    University; used in the NIJ Real-Time Crime Forecasting Challenge): the hit rate divided by
+    the largest hit rate any ``k`` cells could have had
     in that period (``PEI = PAI / PAI*``); 1 = perfect. NaN when the period had no incidents."""
     best = float(best_sorted[:k].sum())
     return hit * total / best if best > 0 else float("nan")

@@ -14,6 +14,7 @@ at or before the prediction origin) and ``predict(fs, o)`` → one score per can
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from stadslab.analyses.risk.features import (CELL_M, FeatureConfig, FeatureSet, StudyArea, build_features,
-                                              parse_cell_ids, resolve_study_area)
+                                              period_counts, resolve_study_area)
 from stadslab.analyses.risk.metrics import n_flagged, rank_cells
 from stadslab.errors import AnalysisError
 
@@ -60,7 +61,7 @@ def baselines(period_days: int) -> list[FeatureBaseline]:
 DEFAULT_GBM_PARAMS: dict[str, Any] = {
     "objective": "poisson", "learning_rate": 0.05, "num_leaves": 15, "min_data_in_leaf": 200,
     "feature_fraction": 0.8, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0, "max_bin": 63,
-    "num_threads": 2, "deterministic": True, "force_row_wise": True, "seed": 0, "verbose": -1,
+    "num_threads": min(2, os.cpu_count() or 1), "deterministic": True, "force_row_wise": True, "seed": 0, "verbose": -1,
 }
 
 
@@ -120,10 +121,12 @@ class Blend:
     b: RiskModel
     weight: float = 0.5
     name: str = "gbm_kde_blend"
+    fit_parts: bool = True  # False when ``a``/``b`` are fitted elsewhere (e.g. the backtest's main model)
 
     def fit(self, fs: FeatureSet, train: np.ndarray, Y: np.ndarray) -> "Blend":
-        self.a.fit(fs, train, Y)
-        self.b.fit(fs, train, Y)
+        if self.fit_parts:
+            self.a.fit(fs, train, Y)
+            self.b.fit(fs, train, Y)
         return self
 
     def predict(self, fs: FeatureSet, o: int) -> np.ndarray:
@@ -134,12 +137,13 @@ class Blend:
 
 
 def training_origins(origins: pd.DatetimeIndex, fit_at: pd.Timestamp, period_days: int, *,
-                     history_start: pd.Timestamp, max_window: int, train_periods: int) -> np.ndarray:
+                     history_start: pd.Timestamp, min_history_days: int, train_periods: int) -> np.ndarray:
     """Indices of origins usable for training a model applied at ``fit_at``: the target period
-    ``[o, o + horizon)`` ends at or before ``fit_at`` (no leakage), the feature window is fully
-    covered by the data (``o - max_window ≥ history_start``), at most ``train_periods`` most recent."""
+    ``[o, o + horizon)`` ends at or before ``fit_at`` (no leakage), there are at least
+    ``min_history_days`` of data before ``o`` (longer windows may be partly covered for the earliest
+    origins), at most ``train_periods`` most recent."""
     ends = origins + pd.Timedelta(days=period_days)
-    ok = (ends <= fit_at) & (origins - pd.Timedelta(days=max_window) >= history_start)
+    ok = (ends <= fit_at) & (origins - pd.Timedelta(days=min_history_days) >= history_start)
     idx = np.flatnonzero(ok)
     return idx[-train_periods:]
 
@@ -157,7 +161,7 @@ class RiskPrediction:
 def predict_risk(incidents: ibis.Table, at: Any, *, period_days: int = 14, top: float = 0.03,
                  study: StudyArea | None = None, time_col: str = "begin_tijd",
                  config: FeatureConfig | None = None, train_periods: int = 52,
-                 history_start: Any = None, context: Any = None,
+                 history_start: Any = None, min_history_days: int = 365, context: Any = None,
                  facilities: Mapping[str, ibis.Table] | None = None, explain_top: int = 3) -> RiskPrediction:
     """Expected incidents per cell in ``[at, at + period_days)`` from incidents before ``at``.
 
@@ -180,15 +184,13 @@ def predict_risk(incidents: ibis.Table, at: Any, *, period_days: int = 14, top: 
     n_back = int((at - history_start).days // period_days)
     origins = pd.DatetimeIndex([at - pd.Timedelta(days=period_days * k) for k in range(n_back, -1, -1)])
     study = resolve_study_area(incidents, study, at, time_col=time_col)
-    from stadslab.analyses.risk.features import period_counts
-
     train = training_origins(origins, at, period_days, history_start=history_start,
-                             max_window=cfg.max_window, train_periods=train_periods)
+                             min_history_days=min_history_days, train_periods=train_periods)
     origins = origins[train.min():] if len(train) else origins[-1:]
     fs = build_features(incidents, origins, study=study, time_col=time_col, config=cfg, context=context,
                         facilities=facilities)
     train = training_origins(fs.origins, at, period_days, history_start=history_start,
-                             max_window=cfg.max_window, train_periods=train_periods)
+                             min_history_days=min_history_days, train_periods=train_periods)
     targets = period_counts(incidents.filter(incidents[time_col] < at.to_pydatetime()), fs, period_days,
                             time_col=time_col)
     model = GBMPoisson().fit(fs, train, targets.Y)
@@ -201,7 +203,8 @@ def predict_risk(incidents: ibis.Table, at: Any, *, period_days: int = 14, top: 
     n_area = study.n_area_cells or float(len(fs.cells))
     k = n_flagged(top, n_area, len(fs.cells))
     table = pd.DataFrame({"cell_id": fs.cells, "x_rd": (fs.ix + 0.5) * CELL_M, "y_rd": (fs.iy + 0.5) * CELL_M,
-                          "buurt_code": fs.buurt if fs.buurt is not None else None,
+                          "buurt_code": pd.Series(fs.buurt if fs.buurt is not None else [None] * len(fs.cells),
+                                                  dtype="string"),
                           "expected": expected, "rank": rank, "flagged": rank <= k})
     for b in baselines(period_days):
         table[f"score_{b.name}"] = b.predict(fs, o)

@@ -90,7 +90,7 @@ class _NotUtf8(Exception):
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path, gz: bool, sample: bytes, encoding: str, skip_rows: int,
           header_rows: int, options: dict[str, Any], table: str, notes: list[str]) -> ReadResult:
-    src, temp = path, None
+    src, temp, notes = path, None, list(notes)      # a copy: a retry in another encoding starts afresh
     if encoding not in NATIVE:                       # DuckDB reads utf-8 and latin-1 itself; transcode the rest
         temp = _transcode(path, gz, encoding)
         src, gz = temp, False

@@ -38,8 +38,12 @@ def _pairs(model: TableModel, leaf_multi: tuple[np.ndarray, ...]) -> tuple[np.nd
     return np.concatenate(cells), np.concatenate(owners)
 
 
-def attacker_intervals(model: TableModel, suppressed: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """LP lower and upper bound of each target cell (flat indices) given the publication."""
+def attacker_intervals(model: TableModel, suppressed: np.ndarray, targets: np.ndarray,
+                       known_zero: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """LP lower and upper bound of each target cell (flat indices) given the publication.
+
+    ``known_zero`` (leaf mask) marks structural zeros the attacker knows: those leaves are fixed at 0.
+    """
     sup_leaf = suppressed[tuple(slice(0, dm.n_leaves) for dm in model.dims)]
     leaf_multi = np.nonzero(sup_leaf)
     n = len(leaf_multi[0])
@@ -54,7 +58,10 @@ def attacker_intervals(model: TableModel, suppressed: np.ndarray, targets: np.nd
     published = ~suppressed.reshape(-1)
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    h.addVars(n, np.zeros(n), np.full(n, highspy.kHighsInf))
+    upper = np.full(n, highspy.kHighsInf)
+    if known_zero is not None:
+        upper[known_zero[leaf_multi]] = 0.0
+    h.addVars(n, np.zeros(n), upper)
     keep = published[cells]
     c_rows, o_rows = cells[keep], owners[keep]
     if len(c_rows):
@@ -93,10 +100,11 @@ def attacker_intervals(model: TableModel, suppressed: np.ndarray, targets: np.nd
     return lo, hi
 
 
-def audit(model: TableModel, suppressed: np.ndarray, primary: np.ndarray, min_cell: int) -> dict:
+def audit(model: TableModel, suppressed: np.ndarray, primary: np.ndarray, min_cell: int,
+          known_zero: np.ndarray | None = None) -> dict:
     """Check every primary cell: the attacker's upper bound must reach min_cell. Returns a report."""
     targets = np.flatnonzero(primary.reshape(-1))
-    lo, hi = attacker_intervals(model, suppressed, targets)
+    lo, hi = attacker_intervals(model, suppressed, targets, known_zero)
     tol = 1e-6
     bad = targets[hi < min_cell - tol]
     return {"checked": int(len(targets)), "failed": int(len(bad)),

@@ -20,12 +20,12 @@ import pyarrow as pa
 
 from stadslab.errors import AnalysisError, PrivacyError
 from stadslab.privacy.gate import differencing, lp_audit
-from stadslab.privacy.gate.primary import (DEFAULT_MIN_CELL, primary_mask, protection_need,
+from stadslab.privacy.gate.primary import (DEFAULT_MIN_CELL, audit_log, primary_mask, protection_need,
                                            resolve_min_cell)
 from stadslab.privacy.gate.secondary import secondary_suppression
 from stadslab.privacy.gate.suppression_store import SuppressionStore
-from stadslab.privacy.gate.tables import TableModel, from_frame
-from stadslab.privacy.gate.witness import SupportCache, check_rectangles, check_witness
+from stadslab.privacy.gate.tables import TableModel, from_frame, leaf_level, to_frame, view_mask
+from stadslab.privacy.gate.witness import verify_witnesses
 
 ALGORITHM = "stadslab-gate 1.0"
 METHOD = ("drempelregel (n < min_cell) + complementaire onderdrukking met hypercube-getuigen "
@@ -41,9 +41,9 @@ class ProtectedTable:
     frame: pd.DataFrame
     stats: dict[str, int]
     provenance: dict[str, Any]
-    model: TableModel = field(repr=False)
-    suppressed: np.ndarray = field(repr=False)
-    primary: np.ndarray = field(repr=False)
+    model: TableModel = field(repr=False)          # the (cover) table the pattern was computed on
+    suppressed: np.ndarray = field(repr=False)     # over the model: suppressed or hidden (not published)
+    primary: np.ndarray = field(repr=False)        # over the model: primary cells of this table
 
     def to_pandas(self, *, public: bool = False) -> pd.DataFrame:
         """The table; ``public=True`` hides *why* a cell is suppressed (primary and secondary look alike).
@@ -60,8 +60,10 @@ class ProtectedTable:
         return pa.Table.from_pandas(self.to_pandas(public=public), preserve_index=False)
 
     def audit(self) -> dict[str, Any]:
-        """Exact LP audit (slow on big tables): upper bound of every primary cell ≥ min_cell."""
-        return lp_audit.audit(self.model, self.suppressed, self.primary, self.provenance["min_cell"])
+        """Exact LP audit (slow on big tables): upper bound of every primary cell ≥ min_cell, given
+        everything published by this table and the tables protected together with it."""
+        known_zero = ~self.model.present if self.provenance.get("absent") == "structural" else None
+        return lp_audit.audit(self.model, self.suppressed, self.primary, self.provenance["min_cell"], known_zero)
 
     def select(self, public: bool = True, **filters: Any) -> pd.DataFrame:
         """A whole-category slice of this table (see differencing.select)."""
@@ -79,135 +81,140 @@ def _value_specs(values: list[str] | Mapping[str, str] | None) -> dict[str, str]
     return specs
 
 
-def _verify(model: TableModel, suppressed: np.ndarray, need: np.ndarray, witnesses: dict) -> int:
-    """Check the witness of every primary cell; returns how many were checked."""
-    flat_need = need.reshape(-1)
-    rects, rect_need, others = [], [], []
-    two_d = len(model.dims) == 2
-    for p, terms in witnesses.items():
-        if two_d and len(terms) == 1 and all(b >= 0 for _, b in terms[0].vecs):
-            (i, i2), (j, j2) = terms[0].vecs
-            d1, d2 = model.dims
-            if (np.unravel_index(p, model.shape) == (i, j) and d1.parent[i] == d1.parent[i2]
-                    and d2.parent[j] == d2.parent[j2]):
-                rects.append((i, i2, j, j2, terms[0].amount))
-                rect_need.append(flat_need[p])
-                continue
-        others.append(p)
-    if rects:
-        ok = check_rectangles(model, suppressed, np.asarray(rects, dtype=np.int64), np.asarray(rect_need))
-        if not ok.all():
-            raise PrivacyError("publicatiepoort: interne controle faalt (rechthoek-getuige ongeldig); "
-                               "er wordt niets gepubliceerd")
-    cache = SupportCache(model)
-    for p in others:
-        problem = check_witness(model, cache, suppressed, p, int(flat_need[p]), witnesses[p])
-        if problem:
-            raise PrivacyError(f"publicatiepoort: interne controle faalt voor cel {model.cell_key(p)}: {problem}; "
-                               "er wordt niets gepubliceerd")
-    return len(rects) + len(others)
+def _reasons(model: TableModel, suppressed: np.ndarray, primary: np.ndarray, hidden: np.ndarray,
+             protector: np.ndarray, origin: dict[int, str], min_cell: int, zeros: str) -> np.ndarray:
+    reasons = np.full(model.full.size, "", dtype=object)
+    flat_prim = primary.reshape(-1)
+    reasons[flat_prim] = f"primair: n<{min_cell}" if zeros == "publish" else f"primair: n<{min_cell} of 0"
+    sec = np.flatnonzero(suppressed.reshape(-1) & ~flat_prim & ~hidden.reshape(-1))
+    prot = protector[sec]
+    mine = prot >= 0
+    if mine.any():
+        reasons[sec[mine]] = "secundair: beschermt cel " + model.cell_keys(prot[mine])
+    if (~mine).any():
+        reasons[sec[~mine]] = np.asarray([f"secundair: eerder onderdrukt ({origin.get(int(i)) or 'archief'})"
+                                          for i in sec[~mine]], dtype=object)
+    return reasons
 
 
-def _frame(model: TableModel, suppressed: np.ndarray, reasons: np.ndarray) -> pd.DataFrame:
-    n = model.full.size
-    coords = np.unravel_index(np.arange(n), model.shape)
-    cols: dict[str, Any] = {}
-    for d, c in zip(model.dims, coords):
-        for h, level in enumerate(d.levels):
-            cols[level] = d.labels[c, h]
-    sup = suppressed.reshape(-1)
-    cols[model.count] = pd.arrays.IntegerArray(np.where(sup, 0, model.full.reshape(-1)).astype(np.int64), sup.copy())
-    for name, (_, vals) in model.values.items():
-        v = vals.reshape(-1)
-        cols[name] = pd.arrays.FloatingArray(np.where(sup | np.isnan(v), 0.0, v), sup | np.isnan(v))
-    cols[SUPPRESSED] = reasons
-    return pd.DataFrame(cols)
+def protect_linked(df: pd.DataFrame | pa.Table, *, count: str, dims: list[str], tables: list[list[str]],
+                   hierarchy: Mapping[str, Any] | None = None, min_cell: int = DEFAULT_MIN_CELL,
+                   values: list[str] | Mapping[str, str] | None = None, totals_label: str = "Totaal",
+                   store: SuppressionStore | None = None, structure_id: Any = None,
+                   override_reason: str | None = None, zeros: str = "publish",
+                   absent: str = "zero") -> list[ProtectedTable]:
+    """Protect several tables of one dataset *together*, so their shared margins cannot be combined.
+
+    ``df`` holds the cover table (one row per combination of all ``dims``); each entry of ``tables``
+    is the dimension list of one published table (a sub-table of the cover, e.g. buurt × geslacht and
+    buurt × leeftijd of the cover buurt × geslacht × leeftijd). The witnesses live in the cover: a
+    complementary suppression must hold against an attacker who sees all the tables at once and
+    knows they come from the same people. Cells of the cover that no table publishes stay hidden.
+    Other parameters as :func:`protect`.
+    """
+    started = time.perf_counter()
+    if isinstance(df, pa.Table):
+        df = df.to_pandas()
+    if absent not in ("zero", "structural"):
+        raise AnalysisError(f"absent={absent!r} is onbekend; kies 'zero' of 'structural'")
+    if store is not None and structure_id is None:
+        raise PrivacyError("een onderdrukkingsarchief vraagt ook structure_id",
+                           hint="geef de vastgelegde TableStructure of 'dataset/naam' mee")
+    if not tables:
+        raise AnalysisError("geef minstens één tabel (lijst dimensies) om te publiceren")
+    override = resolve_min_cell(min_cell, override_reason, context=str(structure_id or ""))
+    model = from_frame(df, count=count, dims=list(dims), hierarchy=hierarchy, totals=totals_label,
+                       values=_value_specs(values))
+    views = [view_mask(model, t) for t in tables]
+    visible = np.logical_or.reduce(views)
+    hidden = ~visible
+    primary = primary_mask(model.full, min_cell, zeros) & visible
+    need = protection_need(model.full, primary, min_cell)
+    frozen = np.zeros(model.shape, dtype=bool)
+    forced = hidden.copy()
+    ctx = None
+    if store is not None:
+        dataset, population, sid = differencing.split_structure_id(structure_id)
+        ctx = store.prepare(model, dataset=dataset, population=population, structure_id=sid, visible=visible)
+        forced |= ctx.forced
+        clash = ctx.frozen & primary
+        if clash.any():    # a cell below the threshold is never published, whatever came before
+            audit_log.warning("publicatiepoort: %d cel(len) eerder gepubliceerd en nu onder de drempel (%s)",
+                              int(clash.sum()), sid)
+        frozen |= ctx.frozen & ~primary
+    if absent == "structural":
+        frozen[tuple(slice(0, d.n_leaves) for d in model.dims)] |= ~model.present
+    pattern = secondary_suppression(model, primary, need, forced=forced, frozen=frozen)
+    suppressed = pattern.suppressed
+    checked = verify_witnesses(model, suppressed, need, pattern.witnesses, pattern.rects)
+    if set(pattern.witnesses) != set(np.flatnonzero(primary.reshape(-1)).tolist()):
+        raise PrivacyError("publicatiepoort: interne controle faalt (primaire cel zonder getuige); "
+                           "er wordt niets gepubliceerd")
+    small = visible & ~suppressed & (model.full < min_cell) & ((model.full > 0) | (zeros == "suppress"))
+    if small.any():
+        raise PrivacyError("publicatiepoort: interne controle faalt (kleine cel gepubliceerd); er wordt niets gepubliceerd")
+    reasons = _reasons(model, suppressed, primary, hidden, pattern.protector,
+                       {} if ctx is None else ctx.origin, min_cell, zeros)
+    provenance: dict[str, Any] = {
+        "method": METHOD, "algorithm": ALGORITHM, "min_cell": int(min_cell), "zeros": zeros,
+        "criterion": "per primaire cel: LP-bovengrens over alles wat gepubliceerd is ≥ min_cell",
+        "certificates_checked": checked, "override": override, "absent": absent,
+        "hierarchy": {k: (v if isinstance(v, (str, list)) else "mapping") for k, v in (hierarchy or {}).items()},
+        "structure_id": None if structure_id is None else differencing.split_structure_id(structure_id)[2],
+        "linked_tables": [list(t) for t in tables] if len(tables) > 1 else None}
+    if ctx is not None:
+        provenance["store"] = {"forced": int((ctx.forced & visible).sum()), "frozen": int(ctx.frozen.sum()),
+                               "version": store.record(model, ctx, suppressed, {"tables": [list(t) for t in tables],
+                                                                                 "min_cell": int(min_cell),
+                                                                                 "zeros": zeros})}
+    provenance["seconds"] = round(time.perf_counter() - started, 3)
+    out = []
+    for t, view in zip(tables, views):
+        rows = np.flatnonzero(view.reshape(-1))
+        interior = view & leaf_level(model, t)
+        sup_v, prim_v = suppressed & view, primary & view
+        stats = {"cells": int(interior.sum()), "margins": int((view & ~interior).sum()),
+                 "primary": int(prim_v.sum()), "secondary": int((sup_v & ~prim_v).sum()),
+                 "suppressed": int(sup_v.sum()), "published": int((view & ~suppressed).sum()),
+                 "secondary_margins": int((sup_v & ~prim_v & ~interior).sum())}
+        frame = to_frame(model, rows, t, suppressed, reasons, SUPPRESSED)
+        out.append(ProtectedTable(frame=frame, stats=stats, provenance={**provenance, "dims": list(t)},
+                                  model=model, suppressed=suppressed, primary=prim_v))
+    return out
 
 
 def protect(df: pd.DataFrame | pa.Table, *, count: str, dims: list[str],
             hierarchy: Mapping[str, Any] | None = None, min_cell: int = DEFAULT_MIN_CELL,
             values: list[str] | Mapping[str, str] | None = None, totals_label: str = "Totaal",
             store: SuppressionStore | None = None, structure_id: Any = None,
-            override_reason: str | None = None, zeros: str = "publish") -> ProtectedTable:
+            override_reason: str | None = None, zeros: str = "publish", absent: str = "zero") -> ProtectedTable:
     """Protect one table for publication.
 
     Parameters
     ----------
     df : one row per interior cell (no margins): the dimension columns, ``count`` and value columns.
     count : column with the number of persons per cell.
-    dims : dimension columns. A missing combination counts as 0 persons.
+    dims : dimension columns. A missing combination counts as 0 persons (see ``absent``).
     hierarchy : per dimension its parent level(s): a column name (``{"buurt": "wijk"}``), a list of
         columns from low to high, or a mapping child → parent (output column ``<dim>_parent``).
-    min_cell : threshold (default 15). Higher is always allowed; lower needs ``override_reason``.
+    min_cell : threshold (default 15). Higher is always allowed; lower needs ``override_reason``,
+        which is logged on the ``stadslab.audit`` logger and kept in ``provenance["override"]``.
     values : derived figures per cell (means, rates, shares): a list (aggregated to margins as a
         count-weighted mean) or ``{column: "mean" | "sum"}``. Suppressed with their cell.
-    store, structure_id : a SuppressionStore and the table's id (TableStructure or "dataset/name");
-        together they switch on the differencing defence (stored patterns, linked tables).
+    totals_label : the value shown in a dimension column for a margin row.
+    store, structure_id : a SuppressionStore and the table's id (TableStructure or "dataset/name"):
+        suppressed cells stay suppressed in later refreshes and in other tables of the dataset.
     zeros : "publish" (a true 0 is shown) or "suppress" (0 is unsafe like 1…14).
+    absent : a combination missing from ``df`` is a cell with 0 persons ("zero", default) or a publicly
+        known impossible combination ("structural"): then it is never used as a complementary cell.
+
+    Returns
+    -------
+    ProtectedTable with every cell and margin (rows whose dimension value is ``totals_label``), the
+    published count (NULL when suppressed), ``suppressed`` (reason, '' when published), ``stats`` and
+    ``provenance``.
     """
-    started = time.perf_counter()
-    if isinstance(df, pa.Table):
-        df = df.to_pandas()
-    if len(df) == 0:
-        raise AnalysisError("lege tabel: er is niets te beschermen of te publiceren")
-    if store is not None and structure_id is None:
-        raise PrivacyError("een onderdrukkingsarchief vraagt ook structure_id",
-                           hint="geef de vastgelegde TableStructure of 'dataset/naam' mee")
-    override = resolve_min_cell(min_cell, override_reason, context=str(structure_id or ""))
-    model = from_frame(df, count=count, dims=list(dims), hierarchy=hierarchy, totals=totals_label,
-                       values=_value_specs(values))
-    primary = primary_mask(model.full, min_cell, zeros)
-    need = protection_need(model.full, primary, min_cell)
-    ctx = None
-    if store is not None:
-        dataset, population, sid = differencing.split_structure_id(structure_id)
-        ctx = store.prepare(model, dataset=dataset, population=population, structure_id=sid)
-        clash = ctx.frozen & primary
-        ctx.frozen &= ~primary        # a cell below the threshold is never published, whatever came before
-        if clash.any():
-            from stadslab.privacy.gate.primary import audit_log
-            audit_log.warning("publicatiepoort: %d cel(len) eerder gepubliceerd en nu onder de drempel (%s)",
-                              int(clash.sum()), sid)
-    pattern = secondary_suppression(
-        model, primary, need, forced=None if ctx is None else ctx.forced,
-        frozen=None if ctx is None else ctx.frozen, linked=ctx is not None,
-        reuse=None if ctx is None else ctx.reuse)
-    suppressed = pattern.suppressed
-    checked = _verify(model, suppressed, need, pattern.witnesses)
-    published_small = ~suppressed & (model.full < min_cell) & ((model.full > 0) | (zeros == "suppress"))
-    if published_small.any():
-        raise PrivacyError("publicatiepoort: interne controle faalt (kleine cel gepubliceerd); er wordt niets gepubliceerd")
-
-    reasons = np.full(model.full.size, "", dtype=object)
-    flat_sup, flat_prim = suppressed.reshape(-1), primary.reshape(-1)
-    reasons[flat_prim] = f"primair: n<{min_cell}" if zeros == "publish" else f"primair: n<{min_cell} of 0"
-    sec = np.flatnonzero(flat_sup & ~flat_prim)
-    prot = pattern.protector[sec]
-    mine = prot >= 0
-    if mine.any():
-        reasons[sec[mine]] = "secundair: beschermt cel " + model.cell_keys(prot[mine])
-    if ctx is not None and (~mine).any():
-        reasons[sec[~mine]] = np.asarray(
-            [f"secundair: eerder onderdrukt ({ctx.origin.get(int(i)) or 'archief'})" for i in sec[~mine]], dtype=object)
-    frame = _frame(model, suppressed, reasons)
-
-    interior = model.is_leaf_cell()
-    stats = {"cells": int(interior.sum()), "margins": int((~interior).sum()), "primary": int(primary.sum()),
-             "secondary": int((suppressed & ~primary).sum()), "suppressed": int(suppressed.sum()),
-             "published": int((~suppressed).sum()),
-             "secondary_margins": int((suppressed & ~primary & ~interior).sum())}
-    provenance: dict[str, Any] = {
-        "method": METHOD, "algorithm": ALGORITHM, "min_cell": int(min_cell), "zeros": zeros,
-        "criterion": "per primaire cel: LP-bovengrens over alles wat gepubliceerd is ≥ min_cell",
-        "certificates_checked": checked, "override": override, "dims": list(dims),
-        "hierarchy": {k: (v if isinstance(v, (str, list)) else "mapping") for k, v in (hierarchy or {}).items()},
-        "structure_id": None if structure_id is None else differencing.split_structure_id(structure_id)[2],
-        "seconds": round(time.perf_counter() - started, 3)}
-    if ctx is not None:
-        provenance["store"] = {"forced": int(ctx.forced.sum()), "frozen": int(ctx.frozen.sum()),
-                               "reused_witnesses": len(ctx.reuse)}
-        provenance["store"]["version"] = store.record(
-            model, ctx, suppressed, primary, pattern.witnesses,
-            {"dims": list(dims), "min_cell": int(min_cell), "zeros": zeros})
-    return ProtectedTable(frame=frame, stats=stats, provenance=provenance, model=model,
-                          suppressed=suppressed, primary=primary)
+    return protect_linked(df, count=count, dims=dims, tables=[list(dims)], hierarchy=hierarchy,
+                          min_cell=min_cell, values=values, totals_label=totals_label, store=store,
+                          structure_id=structure_id, override_reason=override_reason, zeros=zeros,
+                          absent=absent)[0]

@@ -14,9 +14,8 @@ cells), so large margins are used only when nothing else works.
   through the cell, then the product of candidates is evaluated exactly.
 * Sparse rows: when no single partner holds ``need`` persons the witness is split into terms whose
   amounts add up (each partner gives what it has).
-* Linked mode (tables of one dataset that share margins, see differencing.py): a cell's vector is
-  balanced in every dimension where the cell is not a total, so a witness never touches a margin the
-  cell is not part of; stored vectors of shared cells are reused so both tables agree.
+* Hidden cells (cells of a cover table that no linked table publishes, see ``protect_linked``) start
+  out suppressed at cost 0: a witness may move them freely, the attacker does not see them.
 """
 
 from __future__ import annotations
@@ -32,7 +31,9 @@ from stadslab.privacy.gate.witness import SupportCache, Term, leaf_corners
 
 KA = 3          # candidate leaves inside an aggregate node
 KB = 5          # candidate partners per dimension
-MAX_TERMS = 12
+KA_SPLIT = 8    # … when a witness must be split over several partners
+MAX_TERMS = 64
+_BIG = 1e15     # stands for "may not be touched" inside matrix products
 
 
 @dataclass
@@ -40,20 +41,20 @@ class Pattern:
     suppressed: np.ndarray                    # bool, full shape
     protector: np.ndarray                     # int64 flat index of the primary a secondary protects, -1
     witnesses: dict[int, list[Term]] = field(default_factory=dict)
+    rects: np.ndarray | None = None            # (p, i, i2, j, j2, amount) of the 2-D rectangle witnesses
 
 
 class PatternSearch:
-    def __init__(self, model: TableModel, suppressed: np.ndarray, *, frozen: np.ndarray | None = None,
-                 linked: bool = False) -> None:
+    def __init__(self, model: TableModel, suppressed: np.ndarray, *, frozen: np.ndarray | None = None) -> None:
         self.m = model
         self.S = suppressed.copy()
         self.cost = np.where(self.S, 0.0, model.full.astype(np.float64) + 1.0)
         if frozen is not None:
             self.cost[frozen & ~self.S] = np.inf
-        self.linked = linked
         self.cache = SupportCache(model)
         self.protector = np.full(model.full.size, -1, dtype=np.int64)
         self.witnesses: dict[int, list[Term]] = {}
+        self.rects: list[tuple[int, int, int, int, int, int]] = []
         self.d = len(model.dims)
         leaves = tuple(slice(0, dm.n_leaves) for dm in model.dims)
         self.cost_leaf = self.cost[leaves]            # views: commits show through
@@ -105,7 +106,8 @@ class PatternSearch:
         idx[k] = slice(None)
         return self.cost[tuple(idx)]
 
-    def _a_candidates(self, coords: tuple[int, ...], k: int) -> list[int]:
+    def _a_candidates(self, coords: tuple[int, ...], k: int, ka: int) -> list[int]:
+        """Leaves below the cell's node: cheapest path first, then the most persons in the sub-cell."""
         dim = self.m.dims[k]
         node = coords[k]
         if node < dim.n_leaves:
@@ -113,9 +115,11 @@ class PatternSearch:
         lo, hi = int(dim.lo[node]), int(dim.hi[node])
         h = int(dim.height[node])
         line = self._line(coords, k)
-        proxy = line[dim.anc[lo:hi, :h]].sum(axis=1) if h else np.zeros(hi - lo)
-        ka = KA if self.d <= 2 else 2
-        order = np.argsort(proxy, kind="stable")[:ka]
+        proxy = line[dim.anc[lo:hi, :h]].sum(axis=1)
+        idx = list(coords)
+        idx[k] = slice(lo, hi)
+        persons = self.m.full[tuple(idx)]
+        order = np.lexsort((-persons, proxy))[:ka]
         return [lo + int(o) for o in order]
 
     def _b_candidates(self, coords: tuple[int, ...], a_tuple: tuple[int, ...], k: int, thr: int,
@@ -143,19 +147,23 @@ class PatternSearch:
         if len(cand) > KB:
             cand = cand[np.argpartition(proxy[cand], KB)[:KB]]
         out.extend((a, int(b)) for b in cand)
-        if not self.linked:
-            out.append(unbalanced)
+        out.append(unbalanced)
         return out
 
-    def best_term(self, p: int, need: int, thr: int, avail: np.ndarray,
-                  fixed: dict[int, tuple[int, int]] | None = None) -> tuple[Term, float, int] | None:
+    def best_term(self, p: int, need: int, thr: int, avail: np.ndarray, ka: int = KA) -> tuple[Term, float, int] | None:
         coords = tuple(int(c) for c in np.unravel_index(p, self.m.shape))
-        fixed = fixed or {}
-        a_lists = [[fixed[k][0]] if k in fixed else self._a_candidates(coords, k) for k in range(self.d)]
+        ka = ka if self.d <= 2 else max(2, ka // 2)
+        a_lists = [self._a_candidates(coords, k, ka) for k in range(self.d)]
         best: tuple[Term, float, int] | None = None
         for a_tuple in itertools.product(*a_lists):
-            lists = [[fixed[k]] if k in fixed else self._b_candidates(coords, a_tuple, k, thr, avail)
-                     for k in range(self.d)]
+            lists = [self._b_candidates(coords, a_tuple, k, thr, avail) for k in range(self.d)]
+            if not all(lists):
+                continue
+            if self.d == 2:
+                found = self._best_2d(a_tuple, lists, need, thr, avail)
+                if found is not None and (best is None or found[1] < best[1]):
+                    best = found
+                continue
             for vecs in itertools.product(*lists):
                 term = Term(need, tuple(vecs))
                 c, room = self._term_cost(term, avail, thr)
@@ -163,9 +171,41 @@ class PatternSearch:
                     best = (term, c, room)
         return best
 
-    def general(self, p: int, need: int, fixed: dict[int, tuple[int, int]] | None = None) -> list[Term] | None:
+    def _best_2d(self, a_tuple: tuple[int, ...], lists: list[list[tuple[int, int]]], need: int, thr: int,
+                 avail: np.ndarray) -> tuple[Term, float, int] | None:
+        """All candidate pairs of a 2-D table at once: cost = M0 · C · M1ᵀ over support indicators.
+
+        Negative corners of a 2-D term are (b0, a1) and (a0, b1) only; candidates were filtered on them.
+        """
+        mats, rooms, used = [], [], []
+        av = avail.reshape(self.m.leaf_shape)
+        for k, cands in enumerate(lists):
+            sups = [self.cache.dim(k, a, b)[0] for a, b in cands]
+            nodes, inv = np.unique(np.concatenate(sups), return_inverse=True)
+            mat = np.zeros((len(cands), len(nodes)))
+            pos = 0
+            room = np.full(len(cands), float(1 << 40))
+            for r, ((a, b), sup) in enumerate(zip(cands, sups)):
+                mat[r, inv[pos:pos + len(sup)]] = 1.0
+                pos += len(sup)
+                if b >= 0:
+                    room[r] = av[b, a_tuple[1]] if k == 0 else av[a_tuple[0], b]
+            mats.append(mat)
+            rooms.append(room)
+            used.append(nodes)
+        sub = self.cost[np.ix_(used[0], used[1])]
+        tot = mats[0] @ np.where(np.isfinite(sub), sub, _BIG) @ mats[1].T
+        room = np.minimum.outer(rooms[0], rooms[1])
+        tot[(room < thr) | (tot >= _BIG)] = np.inf
+        k = int(tot.argmin())
+        i, j = divmod(k, tot.shape[1])
+        if not np.isfinite(tot[i, j]):
+            return None
+        return Term(need, (lists[0][i], lists[1][j])), float(tot[i, j]), int(room[i, j])
+
+    def general(self, p: int, need: int) -> list[Term] | None:
         avail = self.leaf.reshape(-1)
-        found = self.best_term(p, need, need, avail, fixed)
+        found = self.best_term(p, need, need, avail)
         if found is not None:
             return [found[0]]
         # Sparse: split the need over several partners, each giving what it holds.
@@ -175,7 +215,7 @@ class PatternSearch:
         while left > 0 and len(terms) < MAX_TERMS:
             found = None
             for thr in sorted({max(1, -(-left // 2 ** s)) for s in range(6)}, reverse=True):
-                found = self.best_term(p, left, thr, avail, fixed)
+                found = self.best_term(p, left, thr, avail, KA_SPLIT)
                 if found is not None:
                     break
             if found is None:
@@ -192,25 +232,28 @@ class PatternSearch:
         return terms if left <= 0 else None
 
     # -- driver ------------------------------------------------------------------------------
-    def protect(self, p: int, need: int, reuse: dict[int, tuple[int, int]] | None = None,
-                label: str = "") -> list[Term]:
+    def protect(self, p: int, need: int, label: str = "") -> list[Term]:
         coords = np.unravel_index(p, self.m.shape)
         terms: list[Term] | None = None
-        if reuse and len(reuse) == self.d:
-            term = Term(need, tuple(reuse[k] for k in range(self.d)))
-            c, _ = self._term_cost(term, self.leaf.reshape(-1), need)
-            terms = [term] if np.isfinite(c) else None
-        elif reuse:
-            terms = self.general(p, need, reuse)
-        if terms is None and self.d == 2 and all(c < dm.n_leaves for c, dm in zip(coords, self.m.dims)):
-            found = self.rectangle(int(coords[0]), int(coords[1]), need)
-            terms = [found[0]] if found else None
+        if self.d == 2 and coords[0] < self.m.dims[0].n_leaves and coords[1] < self.m.dims[1].n_leaves:
+            i, j = int(coords[0]), int(coords[1])
+            found = self.rectangle(i, j, need)
+            if found:
+                term = found[0]
+                (_, i2), (_, j2) = term.vecs
+                n1 = self.m.shape[1]
+                self.commit(np.asarray([i * n1 + j2, i2 * n1 + j, i2 * n1 + j2]), p)
+                self.witnesses[p] = [term]
+                self.rects.append((p, i, i2, j, j2, need))
+                return [term]
         if terms is None:
             terms = self.general(p, need)
         if terms is None:
             raise PrivacyError(
-                f"cel {label or p} kan niet beschermd worden zonder gedeelde totalen te raken",
-                hint="publiceer deze tabel met grovere categorieën, of zonder koppeling aan andere tabellen")
+                f"cel {label or self.m.cell_key(p)} kan niet beschermd worden: elke aanvullende cel is elders "
+                "al gepubliceerd of bestaat niet",
+                hint="publiceer deze tabel met grovere categorieën, of bescherm gekoppelde tabellen samen "
+                     "met protect_linked()")
         for term in terms:
             self.commit(self.cache.cells(term)[0], p)
         self.witnesses[p] = terms
@@ -226,13 +269,15 @@ def order_primaries(model: TableModel, primary: np.ndarray, need: np.ndarray) ->
 
 
 def secondary_suppression(model: TableModel, primary: np.ndarray, need: np.ndarray, *,
-                          forced: np.ndarray | None = None, frozen: np.ndarray | None = None,
-                          linked: bool = False, reuse: dict[int, dict[int, tuple[int, int]]] | None = None,
-                          labels: dict[int, str] | None = None) -> Pattern:
-    """Suppress complementary cells until every primary cell has a valid witness."""
+                          forced: np.ndarray | None = None, frozen: np.ndarray | None = None) -> Pattern:
+    """Suppress complementary cells until every primary cell has a valid witness.
+
+    ``forced``: cells that start suppressed (earlier patterns, hidden cells of a cover table);
+    ``frozen``: cells that may never be part of a witness (published elsewhere, structural zeros).
+    """
     start = primary | (forced if forced is not None else False)
-    search = PatternSearch(model, start, frozen=frozen, linked=linked)
-    reuse = reuse or {}
+    search = PatternSearch(model, start, frozen=frozen)
     for p in order_primaries(model, primary, need).tolist():
-        search.protect(p, int(need.reshape(-1)[p]), reuse.get(p), (labels or {}).get(p, ""))
-    return Pattern(suppressed=search.S, protector=search.protector, witnesses=search.witnesses)
+        search.protect(p, int(need.reshape(-1)[p]))
+    rects = np.asarray(search.rects, dtype=np.int64).reshape(-1, 6)
+    return Pattern(suppressed=search.S, protector=search.protector, witnesses=search.witnesses, rects=rects)

@@ -5,11 +5,9 @@ table's whole-category filters) and its non-total coordinates, e.g. ``wijk_code=
 key in every table of the dataset that contains that cell (a buurt total in "buurt × geslacht" is the
 same cell as in "buurt × leeftijd"). Per cell the store keeps:
 
-* ``s``: "p" published (with its value ``v``) or "s" suppressed; a suppressed cell stays suppressed
-  in every later table and refresh of the dataset (patterns only grow, so consecutive versions cannot
-  be differenced);
-* ``w``: for primary cells, the witness vectors by dimension name, so that a second table containing
-  the same cell protects it with the same perturbation (linked tables agree on shared margins).
+* ``s``: "p" published (with its value ``v`` and the tables ``by`` that published it) or "s"
+  suppressed; a suppressed cell stays suppressed in every later refresh and every other table of
+  the dataset (patterns only grow, so consecutive versions cannot be differenced).
 
 A cell published with the same value by another table of the dataset is *frozen*: it may not be
 used as a complementary suppression (the other table shows it anyway). The store is one JSON file, written atomically (write to a temporary file, rename).
@@ -30,7 +28,6 @@ import numpy as np
 
 from stadslab.errors import PrivacyError
 from stadslab.privacy.gate.tables import TableModel
-from stadslab.privacy.gate.witness import Term
 
 FORMAT = 1
 
@@ -43,7 +40,6 @@ class StoreContext:
     keys: np.ndarray                            # cell key per flat index
     forced: np.ndarray                          # bool full: suppressed before
     frozen: np.ndarray                          # bool full: published before with the same value
-    reuse: dict[int, dict[int, tuple[int, int]]] = field(default_factory=dict)
     origin: dict[int, str] = field(default_factory=dict)   # flat → structure that suppressed it first
 
 
@@ -78,10 +74,13 @@ class SuppressionStore:
     def _cells(self, dataset: str) -> dict[str, dict[str, Any]]:
         return self.data["datasets"].setdefault(dataset, {})
 
-    def prepare(self, model: TableModel, *, dataset: str, population: str, structure_id: str) -> StoreContext:
-        """Forced, frozen and reusable cells for a table about to be protected."""
+    def prepare(self, model: TableModel, *, dataset: str, population: str, structure_id: str,
+                visible: np.ndarray | None = None) -> StoreContext:
+        """Forced and frozen cells for a table about to be protected (``visible``: cells it publishes)."""
         flat = np.arange(model.full.size)
         keys = np.asarray([f"{population}|{k}" for k in model.cell_keys(flat)], dtype=object)
+        if visible is not None:
+            keys[~visible.reshape(-1)] = None
         cells = self._cells(dataset)
         forced = np.zeros(model.full.size, dtype=bool)
         frozen = np.zeros(model.full.size, dtype=bool)
@@ -89,11 +88,9 @@ class SuppressionStore:
         if not cells:
             ctx.forced, ctx.frozen = forced.reshape(model.shape), frozen.reshape(model.shape)
             return ctx
-        leaf_index = [{d.key(i): i for i in range(d.n_leaves)} for d in model.dims]
-        dim_pos = {d.name: k for k, d in enumerate(model.dims)}
         values = model.full.reshape(-1)
         for i, key in enumerate(keys.tolist()):
-            rec = cells.get(key)
+            rec = cells.get(key) if key is not None else None
             if rec is None:
                 continue
             if rec["s"] == "s":
@@ -101,41 +98,20 @@ class SuppressionStore:
                 ctx.origin[i] = rec.get("by", "")
             elif rec.get("v") == int(values[i]) and set(rec.get("by", ())) - {structure_id}:
                 frozen[i] = True
-            w = rec.get("w")
-            if w:
-                vecs = {}
-                for name, (a, b) in w.items():
-                    k = dim_pos.get(name)
-                    if k is None:
-                        continue
-                    ai = leaf_index[k].get(a)
-                    bi = -1 if b is None else leaf_index[k].get(b)
-                    if ai is None or bi is None:
-                        vecs = {}
-                        break
-                    vecs[k] = (ai, bi)
-                if vecs:
-                    ctx.reuse[i] = vecs
         ctx.forced, ctx.frozen = forced.reshape(model.shape), frozen.reshape(model.shape)
         return ctx
 
-    def record(self, model: TableModel, ctx: StoreContext, suppressed: np.ndarray, primary: np.ndarray,
-               witnesses: dict[int, list[Term]], meta: dict[str, Any]) -> int:
+    def record(self, model: TableModel, ctx: StoreContext, suppressed: np.ndarray, meta: dict[str, Any]) -> int:
         """Write the new pattern (suppressed cells stay suppressed) and return the structure's version."""
         cells = self._cells(ctx.dataset)
         sup = suppressed.reshape(-1)
         values = model.full.reshape(-1)
         for i, key in enumerate(ctx.keys.tolist()):
+            if key is None:
+                continue
             old = cells.get(key)
             if sup[i]:
-                rec = {"s": "s", "by": (old or {}).get("by") if old and old["s"] == "s" else ctx.structure_id}
-                terms = witnesses.get(i)
-                if terms:
-                    rec["w"] = {model.dims[k].name: [model.dims[k].key(a), None if b < 0 else model.dims[k].key(b)]
-                                for k, (a, b) in enumerate(terms[0].vecs)}
-                elif old and old.get("w"):
-                    rec["w"] = old["w"]
-                cells[key] = rec
+                cells[key] = {"s": "s", "by": old["by"] if old and old["s"] == "s" else ctx.structure_id}
             elif old is None or old["s"] != "s":
                 by = set(old.get("by", ())) if old and old.get("v") == int(values[i]) else set()
                 cells[key] = {"s": "p", "v": int(values[i]), "by": sorted(by | {ctx.structure_id})}

@@ -170,6 +170,7 @@ class TableModel:
     leaf: np.ndarray                     # int64 leaf counts
     full: np.ndarray                     # int64 counts of every cell and margin
     values: dict[str, tuple[str, np.ndarray]] = field(default_factory=dict)   # name → (agg, full float)
+    present: np.ndarray | None = None    # bool leaf mask: combination occurs in the input
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -207,6 +208,8 @@ def from_frame(df: pd.DataFrame, *, count: str, dims: list[str], hierarchy: Mapp
     """Build the table model from one row per leaf cell (no margins in the input)."""
     if not dims:
         raise AnalysisError("een tabel heeft minstens één dimensie", hint="geef dims=[...] mee")
+    if len(df) == 0:
+        raise AnalysisError("lege tabel: er is niets te beschermen of te publiceren")
     needed = [count, *dims, *values]
     missing = [c for c in needed if c not in df.columns]
     if missing:
@@ -239,7 +242,10 @@ def from_frame(df: pd.DataFrame, *, count: str, dims: list[str], hierarchy: Mapp
                             hint="lever één rij per cel; de poort berekent zelf de totalen")
     leaf = np.zeros(leaf_shape, dtype=np.int64)
     leaf.reshape(-1)[flat] = cnt.to_numpy(dtype=np.int64)
-    model = TableModel(dims=dim_objs, count=count, totals=totals, leaf=leaf, full=aggregate(leaf, dim_objs))
+    present = np.zeros(leaf_shape, dtype=bool)
+    present.reshape(-1)[flat] = True
+    model = TableModel(dims=dim_objs, count=count, totals=totals, leaf=leaf, full=aggregate(leaf, dim_objs),
+                       present=present)
     for name, agg in values.items():
         v = pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
         c = cnt.to_numpy(dtype=np.float64)
@@ -256,3 +262,45 @@ def from_frame(df: pd.DataFrame, *, count: str, dims: list[str], hierarchy: Mapp
         total[aggregate(unknown_leaf, dim_objs) > 0] = np.nan
         model.values[name] = (agg, total)
     return model
+
+
+def view_mask(model: TableModel, dims: Sequence[str]) -> np.ndarray:
+    """Cells of the sub-table over ``dims``: every other dimension at its total."""
+    names = [d.name for d in model.dims]
+    unknown = set(dims) - set(names)
+    if unknown:
+        raise AnalysisError(f"tabel over {sorted(unknown)}: geen dimensie van de dekkende tabel {names}")
+    idx = tuple(slice(None) if d.name in dims else d.root for d in model.dims)
+    mask = np.zeros(model.shape, dtype=bool)
+    mask[idx] = True
+    return mask
+
+
+def leaf_level(model: TableModel, dims: Sequence[str]) -> np.ndarray:
+    """Cells that are at leaf level in every dimension of ``dims`` (interior cells of that table)."""
+    mask = np.ones(model.shape, dtype=bool)
+    for k, d in enumerate(model.dims):
+        if d.name in dims:
+            shape = [1] * len(model.dims)
+            shape[k] = d.n_nodes
+            mask &= (np.arange(d.n_nodes) < d.n_leaves).reshape(shape)
+    return mask
+
+
+def to_frame(model: TableModel, rows: np.ndarray, dims: Sequence[str], suppressed: np.ndarray,
+             reasons: np.ndarray, reason_col: str) -> pd.DataFrame:
+    """Output rows (flat indices) with the level columns of ``dims``, count, values and the reason."""
+    coords = np.unravel_index(rows, model.shape)
+    cols: dict[str, object] = {}
+    for d, c in zip(model.dims, coords):
+        if d.name in dims:
+            for h, level in enumerate(d.levels):
+                cols[level] = d.labels[c, h]
+    sup = suppressed.reshape(-1)[rows]
+    cols[model.count] = pd.arrays.IntegerArray(np.where(sup, 0, model.full.reshape(-1)[rows]).astype(np.int64), sup)
+    for name, (_, vals) in model.values.items():
+        v = vals.reshape(-1)[rows]
+        hide = sup | np.isnan(v)
+        cols[name] = pd.arrays.FloatingArray(np.where(hide, 0.0, v), hide)
+    cols[reason_col] = reasons[rows]
+    return pd.DataFrame(cols)

@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from stadslab.errors import PrivacyError
 from stadslab.privacy.gate.tables import Dimension, TableModel
 
 
@@ -48,6 +49,25 @@ def _support(dim: Dimension, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
     return nodes, signs
 
 
+_ONE = np.ones(1, dtype=np.int64)
+_PLUS_MINUS = np.asarray([1, -1], dtype=np.int64)
+
+
+def _outer_flat(nodes: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+    """Row-major flat indices of the product of per-dimension index lists."""
+    flat = nodes[0]
+    for k in range(1, len(nodes)):
+        flat = np.add.outer(flat * shape[k], nodes[k]).ravel()
+    return flat
+
+
+def _outer_sign(signs: list[np.ndarray]) -> np.ndarray:
+    out = signs[0]
+    for s in signs[1:]:
+        out = np.multiply.outer(out, s).ravel()
+    return out
+
+
 class SupportCache:
     """Memoised per-dimension supports (they are asked for again and again during the search)."""
 
@@ -61,24 +81,14 @@ class SupportCache:
     def cells(self, term: Term) -> tuple[np.ndarray, np.ndarray]:
         """Flat indices of the support of a term and the sign of each."""
         parts = [self.dim(k, a, b) for k, (a, b) in enumerate(term.vecs)]
-        grids = np.ix_(*[p[0] for p in parts])
-        flat = np.ravel_multi_index(np.broadcast_arrays(*grids), self.model.shape).ravel()
-        sign = parts[0][1]
-        for p in parts[1:]:
-            sign = np.multiply.outer(sign, p[1])
-        return flat, np.asarray(sign).ravel()
+        return _outer_flat([p[0] for p in parts], self.model.shape), _outer_sign([p[1] for p in parts])
 
 
 def leaf_corners(term: Term, leaf_shape: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Flat leaf indices of a term's corners and their signs (+1 / −1)."""
-    leaves = [[a] if b < 0 else [a, b] for a, b in term.vecs]
-    signs = [[1] if b < 0 else [1, -1] for _, b in term.vecs]
-    grids = np.ix_(*[np.asarray(x) for x in leaves])
-    flat = np.ravel_multi_index(np.broadcast_arrays(*grids), leaf_shape).ravel()
-    sign = np.asarray(signs[0])
-    for s in signs[1:]:
-        sign = np.multiply.outer(sign, np.asarray(s))
-    return flat, np.asarray(sign).ravel()
+    leaves = [np.asarray([a] if b < 0 else [a, b]) for a, b in term.vecs]
+    signs = [_ONE if b < 0 else _PLUS_MINUS for _, b in term.vecs]
+    return _outer_flat(leaves, leaf_shape), _outer_sign(signs)
 
 
 def check_witness(model: TableModel, cache: SupportCache, suppressed: np.ndarray, p: int, need: int,
@@ -121,3 +131,29 @@ def check_rectangles(model: TableModel, suppressed: np.ndarray, rect: np.ndarray
     ok &= (d1.parent[i] == d1.parent[i2]) & (d2.parent[j] == d2.parent[j2])
     ok &= (i < d1.n_leaves) & (i2 < d1.n_leaves) & (j < d2.n_leaves) & (j2 < d2.n_leaves)
     return ok & (model.leaf[i, j2] >= amt) & (model.leaf[i2, j] >= amt) & (amt >= need)
+
+
+def verify_witnesses(model: TableModel, suppressed: np.ndarray, need: np.ndarray, witnesses: dict,
+                     rects: np.ndarray | None = None) -> int:
+    """Check the witness of every primary cell (raises PrivacyError); returns how many were checked.
+
+    ``rects`` (p, i, i2, j, j2, amount) are checked vectorised; every other witness term by term.
+    """
+    flat_need = need.reshape(-1)
+    done: set[int] = set()
+    if rects is not None and len(rects):
+        p, i, i2, j, j2, amt = rects.T
+        ok = check_rectangles(model, suppressed, np.stack([i, i2, j, j2, amt], axis=1), flat_need[p])
+        ok &= p == i * model.shape[1] + j
+        if not ok.all():
+            raise PrivacyError("publicatiepoort: interne controle faalt (rechthoek-getuige ongeldig); "
+                               "er wordt niets gepubliceerd")
+        done = set(p.tolist())
+    cache = SupportCache(model)
+    others = [p for p in witnesses if p not in done]
+    for p in others:
+        problem = check_witness(model, cache, suppressed, p, int(flat_need[p]), witnesses[p])
+        if problem:
+            raise PrivacyError(f"publicatiepoort: interne controle faalt voor cel {model.cell_key(p)}: {problem}; "
+                               "er wordt niets gepubliceerd")
+    return len(done) + len(others)

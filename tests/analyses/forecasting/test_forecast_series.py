@@ -81,3 +81,13 @@ def test_fill_policy_follows_the_catalog():
     assert fill_policy(ds, "bedrag") == "error"     # a measurement unit
     assert fill_policy(ds, "temp") == "error"
     assert fill_policy(ds, "onbekend") == "error"
+
+
+def test_incomplete_last_period_is_flagged_not_dropped():
+    s = build_series(events(), time="tijd", key="soort")            # newest event 2021-03-15: March is partial
+    assert s.attrs["last_period_incomplete"] is True
+    assert s["ds"].max() == pd.Timestamp("2021-03-01")
+    full = ibis.memtable(pd.DataFrame({"t": pd.to_datetime(["2021-01-02 09:00", "2021-02-28 18:00"])}))
+    assert build_series(full, time="t").attrs["last_period_incomplete"] is False
+    monthly = ibis.memtable(pd.DataFrame({"m": pd.to_datetime(["2022-06-01", "2022-07-01"]).date, "n": [3, 4]}))
+    assert build_series(monthly, time="m", value="n").attrs["last_period_incomplete"] is False   # already per month
