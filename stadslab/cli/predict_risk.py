@@ -53,7 +53,6 @@ def _study(wh: Any, t: Any, gemeente: str | None, year: int | None, notes: list[
         notes.append("geen gemeente of indelingsjaar bekend: kandidaatcellen = cellen met incidenten + buren")
         return StudyArea()
     try:
-        _spatial_for_ibis(wh)
         areas = wh.ibis.table("areas", database="stadslab")
         return study_area_from_registry(areas, year=year, gemeente_code=gemeente)
     except StadslabError as exc:
@@ -61,18 +60,6 @@ def _study(wh: Any, t: Any, gemeente: str | None, year: int | None, notes: list[
     except Exception as exc:  # registry view missing in this warehouse: say so, never silently
         notes.append(f"gebiedsregister niet beschikbaar ({type(exc).__name__}); terugval op cellen met incidenten + buren")
     return StudyArea()
-
-
-def _spatial_for_ibis(wh: Any) -> None:
-    """Ibis runs ``INSTALL spatial`` (network) for an extension that is loaded from a file but not
-    installed. Installing the wheel's extension file into a folder next to the warehouse makes
-    Ibis's check pass offline. (Belongs in warehouse/connection.py; kept here until it moves.)"""
-    from stadslab.warehouse.connection import spatial_extension_path
-
-    folder = Path(wh.path).resolve().parent / ".duckdb_extensions"
-    folder.mkdir(exist_ok=True)
-    wh.con.execute(f"SET extension_directory = '{folder.as_posix()}'")
-    wh.con.execute(f"INSTALL '{spatial_extension_path()}'")
 
 
 def _last_day(t: Any, time: str) -> pd.Timestamp:

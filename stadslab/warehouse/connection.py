@@ -17,10 +17,25 @@ def spatial_extension_path() -> str:
                         f"v{duckdb.__version__}", "spatial.duckdb_extension")
 
 
+@lru_cache(maxsize=1)
+def extension_directory() -> str:
+    """A private extension folder inside the installed wheel's folder (so: inside .venv).
+
+    Ibis checks ``duckdb_extensions()`` for *installed and loaded* and otherwise runs
+    ``INSTALL spatial``, which needs the network. Installing the wheel's file into this folder
+    once makes that check pass offline, for every connection."""
+    folder = Path(spatial_extension_path()).parent / "installed"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder.as_posix()
+
+
 def connect(path: Path | str = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with spatial loaded. ``INSTALL spatial`` needs the network; the extension
-    file shipped in the ``duckdb-extension-spatial`` wheel does not."""
+    """A DuckDB connection with spatial installed and loaded from the wheel (offline)."""
     con = duckdb.connect(str(path), read_only=read_only,
-                         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
-    con.execute(f"LOAD '{spatial_extension_path()}'")
+                         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False,
+                                 "extension_directory": extension_directory()})
+    installed = con.execute("SELECT installed FROM duckdb_extensions() WHERE extension_name = 'spatial'").fetchone()
+    if not (installed and installed[0]):
+        con.execute(f"INSTALL '{spatial_extension_path()}'")
+    con.execute("LOAD spatial")
     return con

@@ -34,9 +34,12 @@ def test_official_cbs_xlsx_loads_with_utrecht_population(demo_ws):
     out = json.loads(run_cli("query", "SELECT a_inw FROM cbs_kwb_utrecht_2024 WHERE gwb_code_10 = 'GM0344'",
                              "-w", str(demo_ws), "--json").stdout)
     assert out == [{"a_inw": 374238}]
-    wijken = json.loads(run_cli("query", "SELECT sum(a_inw) AS s FROM cbs_kwb_utrecht_2024 WHERE recs = 'Wijk'",
-                                "-w", str(demo_ws), "--json").stdout)
-    assert wijken[0]["s"] == 374238
+    sums = json.loads(run_cli("query", "SELECT recs, sum(a_inw) AS s FROM cbs_kwb_utrecht_2024 GROUP BY recs",
+                              "-w", str(demo_ws), "--json").stdout)
+    by_level = {r["recs"]: r["s"] for r in sums}
+    # CBS rounds small wijk/buurt counts, so the parts fall a few persons short of the whole (as published)
+    for level in ("Wijk", "Buurt"):
+        assert 0 <= 374238 - by_level[level] <= 0.0005 * 374238, (level, by_level[level])
 
 
 def test_area_registry_holds_the_bundled_divisions(demo_ws):

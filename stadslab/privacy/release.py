@@ -1,0 +1,121 @@
+"""Release of aggregates: the one function every output (CLI, web page, API, export, portal) calls.
+
+``release_aggregate`` does, in this order and never otherwise:
+
+1. access — may this user read this dataset for this purpose (doelbinding)? refusals are audited too;
+2. aggregation in the warehouse (Ibis): persons are counted as distinct pseudonyms, so one person
+   with three meldingen counts once;
+3. for ``persoonsgegevens``: the publication gate (threshold ≥ 15, secondary suppression, stored
+   suppression pattern). Filters are not applied before the gate — the table is protected over the
+   filter columns as extra dimensions and then sliced, so that "all" and "all but one category"
+   come from the same protected table and cannot be differenced (docs/adr/0001-publication-gate.md);
+4. an audit entry for every read of personal data.
+
+Open and intern datasets are aggregated the same way but not gated (nothing to protect).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from stadslab.catalog.model import Dataset
+from stadslab.errors import AnalysisError
+from stadslab.privacy.access import User, check
+from stadslab.privacy.audit import AuditEntry, AuditLog
+from stadslab.privacy.gate import DEFAULT_MIN_CELL, SuppressionStore, protect
+from stadslab.warehouse.store import Warehouse
+
+TOTAL = "Totaal"
+
+
+@dataclass
+class Release:
+    """A released table: rows with the published count (NULL when suppressed) and ``suppressed``."""
+
+    frame: pd.DataFrame
+    dataset: str
+    version: int
+    gated: bool
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def records(self) -> list[dict[str, Any]]:
+        df = self.frame.astype(object).where(self.frame.notna(), None)
+        return df.to_dict(orient="records")
+
+
+def suppression_store_path(workspace_root) -> Any:
+    """Where the stored suppression patterns live (outside the warehouse: they outlive versions)."""
+    from pathlib import Path
+
+    return Path(workspace_root) / "gate" / "suppression.json"
+
+
+def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: str | None, by: list[str],
+                      filters: dict[str, list[Any]] | None = None, hierarchy: dict[str, str] | None = None,
+                      audit: AuditLog, store: SuppressionStore | None = None, route: str = "cli:aggregate",
+                      version: int | None = None) -> Release:
+    """Count persons (or rows, for non-personal data) per ``by`` group, gated where the catalog says so."""
+    filters = {k: list(v) for k, v in (filters or {}).items() if v}
+    perm = check(dataset, user, purpose)
+    role = ",".join(user.roles)
+    version = version or wh.current_version(dataset.id)
+    if not perm.allowed:
+        if dataset.classification in ("vertrouwelijk", "persoonsgegevens"):
+            audit.append(AuditEntry(user.id, role, purpose, dataset.id, version, route,
+                                    {"by": by, "filters": filters}, None, allowed=False, reason=perm.reason))
+        perm.require(dataset)
+    columns = [*by, *[c for c in filters if c not in by]]
+    known = {f.name for f in dataset.fields} | {"buurt_code", "wijk_code", "gemeente_code", "grid_125m"}
+    allowed_fields = set(perm.fields) if perm.fields is not None else known
+    for c in columns:
+        if c not in known:
+            raise AnalysisError(f"'{c}' is geen veld van dataset '{dataset.id}'",
+                                hint="velden: " + ", ".join(sorted(known)))
+        if c not in allowed_fields:
+            raise AnalysisError(f"veld '{c}' van '{dataset.id}' is voor uw rol niet beschikbaar")
+    if version is None:
+        raise AnalysisError(f"dataset '{dataset.id}' is nog niet geladen")
+    if hierarchy:
+        columns += [p for p in hierarchy.values() if p not in columns]
+
+    t = wh.table(dataset.id, version)
+    person = dataset.field_with_role("pseudonym")
+    if perm.gated and person is None:
+        raise AnalysisError(f"dataset '{dataset.id}' bevat persoonsgegevens maar de catalogus noemt geen "
+                            "pseudoniemkolom (role: pseudonym): personen zijn niet te tellen")
+    metric = t[person.name].nunique() if person is not None else t.count()
+    counts = t.group_by(columns).aggregate(n=metric).to_pandas() if columns else t.aggregate(n=metric).to_pandas()
+
+    provenance = {"dataset": dataset.id, "version": version, "by": by, "filters": filters,
+                  "measure": f"unieke {person.name}" if person is not None else "rijen",
+                  "classification": dataset.classification}
+    if perm.gated:
+        min_cell = max(DEFAULT_MIN_CELL, int((dataset.privacy or {}).get("min_cell", DEFAULT_MIN_CELL)))
+        dims = [c for c in columns if not (hierarchy and c in hierarchy.values())]
+        hier = {k: v for k, v in (hierarchy or {}).items() if k in dims}
+        pt = protect(counts, count="n", dims=dims, hierarchy=hier or None, min_cell=min_cell, store=store,
+                     structure_id=f"{dataset.id}/{'+'.join(sorted(dims))}")
+        if store is not None:
+            store.save()
+        frame = pt.select(public=True, **{k: v for k, v in filters.items()}) if filters else pt.to_pandas(public=True)
+        keep = [c for c in frame.columns if c not in filters or c in by]
+        frame = frame[keep]
+        # rows whose non-requested dimensions are at their margin are the released table
+        for c in dims:
+            if c not in by and c not in filters:
+                frame = frame[frame[c] == TOTAL].drop(columns=[c])
+        provenance.update(min_cell=min_cell, gate=pt.provenance.get("algorithm"),
+                          suppressed=int((frame["suppressed"] != "").sum()))
+    else:
+        frame = counts
+        for c, values in filters.items():
+            frame = frame[frame[c].isin(values)]
+        frame = frame.groupby(by, dropna=False, as_index=False)["n"].sum() if by else frame[["n"]]
+        frame["suppressed"] = ""
+    if perm.audited:
+        audit.append(AuditEntry(user.id, role, purpose, dataset.id, version, route,
+                                {"by": by, "filters": filters}, len(frame), allowed=True, reason=perm.reason))
+    return Release(frame.reset_index(drop=True), dataset.id, version, perm.gated, provenance)

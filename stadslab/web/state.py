@@ -1,0 +1,68 @@
+"""Serving state shared by the web app and the open data portal: one warehouse per process.
+
+DuckDB allows one writing process per file, so the server process *is* that writer: it keeps one
+connection and hands each request thread its own cursor (``Warehouse`` over ``con.cursor()``, which
+shares the database instance, its loaded spatial extension and its cache). Refreshes started from the
+app run in this process under ``write_lock``; a ``stadslab refresh`` in another shell gets a clear
+"warehouse in use" message instead of a corrupt file.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+
+from stadslab.catalog.loader import Catalog
+from stadslab.privacy.access import AccessConfig
+from stadslab.privacy.audit import AuditLog
+from stadslab.warehouse.store import Warehouse
+from stadslab.workspace import Workspace
+
+
+class AppState:
+    """Everything a request handler needs: workspace, catalog, access rules, audit log, warehouse."""
+
+    def __init__(self, workspace: Workspace, *, read_only: bool = False) -> None:
+        self.workspace = workspace
+        self._wh = Warehouse.open(workspace.warehouse_path, read_only=read_only)
+        self._local = threading.local()
+        self.write_lock = threading.Lock()
+        self.generation = 0  # bumped after every refresh, so caches keyed on it expire
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return self.workspace.catalog()
+
+    @cached_property
+    def access(self) -> AccessConfig:
+        return AccessConfig.from_config(self.workspace.config)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.workspace.root / "audit" / "audit.jsonl")
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.workspace.warehouse_path
+
+    def warehouse(self) -> Warehouse:
+        """This thread's view of the warehouse (own cursor; safe to use from a worker thread)."""
+        wh = getattr(self._local, "wh", None)
+        if wh is None or getattr(self._local, "generation", -1) != self.generation:
+            wh = Warehouse(self._wh.con.cursor(), self._wh.path, self._wh.read_only)
+            self._local.wh, self._local.generation = wh, self.generation
+        return wh
+
+    @contextmanager
+    def writer(self) -> Iterator[Warehouse]:
+        """The process's writing warehouse, one writer at a time (refresh from the app)."""
+        with self.write_lock:
+            yield self._wh
+            self.generation += 1
+            self.__dict__.pop("catalog", None)
+
+    def close(self) -> None:
+        self._wh.close()
