@@ -100,13 +100,10 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                      structure_id=f"{dataset.id}/{'+'.join(sorted(dims))}")
         if store is not None:
             store.save()
-        frame = pt.select(public=True, **{k: v for k, v in filters.items()}) if filters else pt.to_pandas(public=True)
-        keep = [c for c in frame.columns if c not in filters or c in by]
-        frame = frame[keep]
-        # rows whose non-requested dimensions are at their margin are the released table
-        for c in dims:
-            if c not in by and c not in filters:
-                frame = frame[frame[c] == TOTAL].drop(columns=[c])
+        # one whole category per filter (the gate refuses lists: they allow differencing)
+        chosen = {k: v[0] if len(v) == 1 else v for k, v in filters.items()}
+        frame = pt.select(public=True, **chosen) if chosen else pt.to_pandas(public=True)
+        frame = frame[[c for c in frame.columns if c not in filters or c in by]]
         provenance.update(min_cell=min_cell, gate=pt.provenance.get("algorithm"),
                           suppressed=int((frame["suppressed"] != "").sum()))
     else:
