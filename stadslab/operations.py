@@ -84,7 +84,7 @@ def rollback(ws: Workspace, wh: Warehouse, catalog: Catalog, dataset_id: str, ve
 
 def status(ws: Workspace, wh: Warehouse, catalog: Catalog) -> list[dict[str, Any]]:
     """Per catalog dataset: current version, rows, rejected rows, freshness, and for point
-    datasets the share of rows with a buurt code."""
+    datasets and buurt-coded records the share of rows with a known buurt."""
     out = []
     for ds in load_order(list(catalog)):
         version = wh.current_version(ds.id)
@@ -94,7 +94,7 @@ def status(ws: Workspace, wh: Warehouse, catalog: Catalog) -> list[dict[str, Any
             p = wh.provenance(ds.id, version)
             rec.update(rows=p["rows_loaded"], rejected_rows=p["rows_rejected"],
                        loaded_at=p["finished_at"].isoformat() if p["finished_at"] else None)
-            if ds.is_point:
+            if (p["area_stats"] or {}).get("rows") is not None:
                 rec["area_assigned_share"] = (p["area_stats"] or {}).get("assigned_share")
                 rec["points_outside_areas"] = (p["area_stats"] or {}).get("outside")
         last = wh.loads(ds.id, limit=1)

@@ -32,8 +32,37 @@ DEMO_CATALOG = Path(__file__).resolve().parent / "demo" / "catalog"
 
 DEMO_CONFIG = {
     "municipality": {"name": "Utrecht", "gemeente_code": "GM0344", "division_year": 2024},
-    "description": "Demowerkruimte van Stadslab met echte open data (Utrecht, Groningen, Den Haag, Amsterdam, NL).",
+    "description": "Demowerkruimte van Stadslab met echte open data (Utrecht, Groningen, Den Haag, Amsterdam, NL) "
+                   "en GESIMULEERDE gegevens uit het sociaal domein.",
 }
+
+# Demo users; the passwords are public (README) and only for the demo workspace.
+DEMO_USERS = [
+    {"id": "analist", "name": "Analist datalab", "password": "analist-demo", "roles": ["analist", "sociaal_analist"],
+     "purposes": ["veiligheid", "sociaal_domein", "beheer", "onderzoek"]},
+    {"id": "wijkmanager", "name": "Wijkmanager", "password": "wijkmanager-demo", "roles": ["professional"],
+     "purposes": ["veiligheid", "beheer"]},
+    {"id": "privacy", "name": "Privacyfunctionaris", "password": "privacy-demo", "roles": ["privacyfunctionaris"],
+     "purposes": ["toezicht"]},
+]
+DEMO_ACCESS = {
+    "roles": {"analist": "Analist van het datalab", "sociaal_analist": "Analist sociaal domein (Dynamisch Data Dashboard)",
+              "professional": "Professional in het veld: wijkmanager, handhaver, buurtteam, politiepartner",
+              "privacyfunctionaris": "Privacyfunctionaris: ziet het auditlog, leest geen persoonsgegevens"},
+    "purposes": {"veiligheid": "Gebiedsgerichte aanpak veiligheid (hotspots, inzet flexteam)",
+                 "sociaal_domein": "Dynamisch Data Dashboard sociaal domein",
+                 "beheer": "Beheer openbare ruimte", "onderzoek": "Onderzoek en statistiek",
+                 "toezicht": "Toezicht op de verwerking (AVG art. 39)",
+                 "publicatie": "Publicatie van beveiligde aggregaten op het open-dataportaal"},
+}
+
+
+def demo_config() -> dict[str, Any]:
+    from stadslab.privacy.passwords import hash_password
+
+    users = [{**{k: v for k, v in u.items() if k != "password"}, "password_hash": hash_password(u["password"])}
+             for u in DEMO_USERS]
+    return {**DEMO_CONFIG, "access": {**DEMO_ACCESS, "users": users}}
 
 
 @dataclass(frozen=True)
@@ -97,10 +126,13 @@ def init_workspace(root: Path, *, demo: bool = False, municipality: str | None =
     (root / "catalog").mkdir(parents=True, exist_ok=True)
     (root / "data").mkdir(exist_ok=True)
     if demo:
-        config = DEMO_CONFIG
+        from stadslab.demo.social_pipeline import build_social_demo
+
+        config = demo_config()
         for yml in sorted(DEMO_CATALOG.glob("*.yaml")):
             shutil.copy2(yml, root / "catalog" / yml.name)
         shutil.copytree(DEMO_DATA, root / "data", dirs_exist_ok=True)
+        build_social_demo(root)   # simulated source holders pseudonymise their files next to the workspace
     else:
         config = {"municipality": {"name": municipality or "Mijn gemeente",
                                    "gemeente_code": gemeente_code or "GM0000", "division_year": 2024}}

@@ -10,8 +10,11 @@ import sys
 
 import typer
 
+from stadslab.cli import aggregate as aggregate_cmds
+from stadslab.cli import audit as audit_cmds
 from stadslab.cli import catalog as catalog_cmds
 from stadslab.cli import data as data_cmds
+from stadslab.cli import gate, predict, source
 from stadslab.errors import StadslabError
 
 app = typer.Typer(help="Stadslab: datagedreven sturing voor gemeenten.", no_args_is_help=True,
@@ -20,16 +23,17 @@ data_cmds.register(app)
 app.add_typer(catalog_cmds.app, name="catalog")
 
 
-def _register_optional_groups() -> None:
-    """Command groups of later layers (privacy kit, gate, predictions)."""
-    from stadslab.cli import gate, predict, source
+app.command("aggregate")(aggregate_cmds.aggregate)
+app.command("audit")(audit_cmds.audit)
+app.add_typer(source.app, name="source", help="Kit voor bronhouders: sleutel maken, pseudonimiseren.")
+app.add_typer(gate.app, name="gate", help="Publicatiepoort: onthulling voorkomen (minimaal 15).")
+app.add_typer(predict.app, name="predict", help="Voorspellen met eerlijke evaluatie.")
+try:  # the web app (stadslab/web) is optional for the source-holder kit's core install
+    from stadslab.cli.serve import serve as _serve
 
-    app.add_typer(source.app, name="source", help="Kit voor bronhouders: sleutel maken, pseudonimiseren.")
-    app.add_typer(gate.app, name="gate", help="Publicatiepoort: onthulling voorkomen (minimaal 15).")
-    app.add_typer(predict.app, name="predict", help="Voorspellen met eerlijke evaluatie.")
-
-
-# _register_optional_groups()  -- enabled once those layers land
+    app.command("serve")(_serve)
+except ImportError:
+    pass
 
 
 def main() -> None:

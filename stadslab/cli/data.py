@@ -55,7 +55,7 @@ def _print_load(res: ops.LoadResult, reason: str | None = None) -> None:
                   + (f" [dim]— {escape(reason)}[/]" if reason else ""))
     a = res.area_stats
     if a:
-        console.print(f"  gebieden: {a['assigned']} van {a['rows']} punten in een buurt ({a['assigned_share']:.1%})"
+        console.print(f"  gebieden: {a['assigned']} van {a['rows']} rijen in een buurt ({a['assigned_share']:.1%})"
                       + (f"; {a['outside']} buiten alle buurten" if a.get("outside") else "")
                       + (f"; {a['no_coordinates']} zonder coördinaten" if a.get("no_coordinates") else ""))
         for s in (a.get("outside_sample") or [])[:5]:
@@ -150,8 +150,11 @@ def query(sql: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt,
     import duckdb
 
     w = workspace(ws)
+    refuse_restricted_tables(sql, w.catalog())
     with w.warehouse(read_only=True) as wh:
         try:
+            # only the warehouse: no read_csv/read_parquet of files around the catalog's rules
+            wh.con.execute("SET enable_external_access = false")
             rel = wh.con.sql(sql)
             if rel is None:
                 raise WarehouseError("de opdracht gaf geen resultaat (alleen SELECT-query's)")
@@ -167,6 +170,28 @@ def query(sql: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt,
     for r in rows:
         t.add_row(*[escape("" if v is None else str(v)) for v in r])
     console.print(t)
+
+
+def refuse_restricted_tables(sql: str, catalog) -> None:
+    """Raw SQL may touch open and intern datasets only; personal and confidential data go through
+    ``stadslab aggregate`` (access by purpose, publication gate, audit)."""
+    import sqlglot
+    from sqlglot import exp
+
+    from stadslab.errors import AccessDenied
+
+    try:
+        trees = sqlglot.parse(sql, dialect="duckdb")
+    except sqlglot.errors.ParseError as exc:
+        raise WarehouseError(f"query is niet te lezen: {str(exc).splitlines()[0]}") from None
+    names = {t.name.lower() for tree in trees if tree is not None for t in tree.find_all(exp.Table)}
+    for d in catalog:
+        if d.classification in ("vertrouwelijk", "persoonsgegevens"):
+            hit = [n for n in names if n == d.id.lower() or n.startswith(d.id.lower() + "__")]
+            if hit:
+                raise AccessDenied(f"'{d.id}' is {d.classification}: niet via vrije SQL",
+                                   hint=f"gebruik 'stadslab aggregate {d.id} --by … --user … --purpose …' "
+                                        "(toegang op doel, publicatiepoort, auditlog)")
 
 
 def status(ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:

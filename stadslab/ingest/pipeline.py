@@ -189,6 +189,8 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, tr
         area_stats, final = _assign_points(con, ds, crs)
     elif ds.field_with_role("geometry") or ds.field_with_role("wkt"):
         final = _geometry_to_rd(con, ds, crs)
+    elif ds.geography.level in ("buurt", "wijk") and ds.field_with_role("area_code") is not None:
+        area_stats, final = _derive_parent_codes(con, ds)
     loaded = con.execute(f"SELECT count(*) FROM {final}").fetchone()[0]
 
     say("vastleggen")
@@ -297,6 +299,32 @@ def _assign_points(con, ds: Dataset, crs: str) -> tuple[dict[str, Any], str]:
     if source == "__pts":
         con.execute("ALTER TABLE __final DROP COLUMN __x; ALTER TABLE __final DROP COLUMN __y;")
     return _stats_dict(stats), "__final"
+
+
+def _derive_parent_codes(con, ds: Dataset) -> tuple[dict[str, Any], str]:
+    """Buurt-level records get their wijk_code and gemeente_code (wijk-level: gemeente_code) from the
+    area registry at ingest, so analyses can roll up by codes without geometry (geometry at the edges)."""
+    code = ds.field_with_role("area_code")
+    have = {f.name for f in ds.fields}
+    wanted = [c for c in (["wijk_code", "gemeente_code"] if ds.geography.level == "buurt" else ["gemeente_code"])
+              if c not in have]
+    registered = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'stadslab' "
+                             "AND table_name = 'areas'").fetchone()[0]
+    if not wanted or not registered:
+        return {}, "__clean"
+    year = ds.geography.division_year
+    parent = "a.parent_code" if ds.geography.level == "buurt" else "NULL::VARCHAR"
+    cols = {"wijk_code": f"{parent} AS wijk_code", "gemeente_code": "a.gemeente_code AS gemeente_code"}
+    # the declared division year first; codes are stable across most redivisions, so else the latest
+    prefer = f"(year = {int(year)}) DESC, " if year else ""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE __final AS
+        SELECT c.*, {', '.join(cols[w] for w in wanted)} FROM __clean c
+        LEFT JOIN (SELECT DISTINCT ON (code) code, parent_code, gemeente_code FROM stadslab.areas a
+                   WHERE level = {V.lit(ds.geography.level)} ORDER BY code, {prefer}year DESC) a
+          ON a.code = c.{V.q(code.name)}""")
+    rows, known = con.execute("SELECT count(*), count(gemeente_code) FROM __final").fetchone()
+    return {"rows": rows, "assigned": known, "outside": rows - known, "no_coordinates": 0,
+            "assigned_share": known / rows if rows else 1.0}, "__final"
 
 
 def _stats_dict(stats) -> dict[str, Any]:

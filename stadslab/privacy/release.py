@@ -29,6 +29,7 @@ from stadslab.privacy.gate import DEFAULT_MIN_CELL, SuppressionStore, protect
 from stadslab.warehouse.store import Warehouse
 
 TOTAL = "Totaal"
+UNKNOWN = "onbekend"
 
 
 @dataclass
@@ -88,6 +89,10 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                             "pseudoniemkolom (role: pseudonym): personen zijn niet te tellen")
     metric = t[person.name].nunique() if person is not None else t.count()
     counts = t.group_by(columns).aggregate(n=metric).to_pandas() if columns else t.aggregate(n=metric).to_pandas()
+    # records without a code (e.g. an address outside the register) are a category of their own, shown by name
+    for c in columns:
+        if counts[c].isna().any():
+            counts[c] = counts[c].astype(object).where(counts[c].notna(), UNKNOWN)
 
     provenance = {"dataset": dataset.id, "version": version, "by": by, "filters": filters,
                   "measure": f"unieke {person.name}" if person is not None else "rijen",

@@ -1,0 +1,82 @@
+"""``stadslab aggregate``: counts per group from any dataset, through access check, gate and audit.
+
+This is the CLI door to ``stadslab.privacy.release.release_aggregate`` — the same path the web app,
+the API and the portal use — so a figure about persons looks the same (and is suppressed the same
+way) wherever it is asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, print_json, workspace
+from stadslab.errors import AccessDenied, AnalysisError
+from stadslab.privacy.access import ANONYMOUS, AccessConfig, User
+from stadslab.privacy.audit import AuditLog
+from stadslab.privacy.gate import SuppressionStore
+from stadslab.privacy.passwords import verify_password
+from stadslab.privacy.release import release_aggregate, suppression_store_path
+
+
+def login(config: dict, user_id: Optional[str]) -> User:
+    """The CLI user: ``--user`` or $STADSLAB_USER; the password is asked (or $STADSLAB_PASSWORD)."""
+    if not user_id:
+        return ANONYMOUS
+    user = AccessConfig.from_config(config).user(user_id)
+    if user.password_hash:
+        password = os.environ.get("STADSLAB_PASSWORD") or typer.prompt(f"wachtwoord voor {user_id}", hide_input=True)
+        if not verify_password(password, user.password_hash):
+            raise AccessDenied(f"wachtwoord van '{user_id}' klopt niet")
+    return user
+
+
+def _where(specs: list[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for spec in specs:
+        if "=" not in spec:
+            raise AnalysisError(f"--where '{spec}': verwacht KOLOM=WAARDE")
+        col, value = spec.split("=", 1)
+        out.setdefault(col.strip(), []).append(value.strip())
+    return out
+
+
+def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalogus"),
+              by: str = typer.Option(..., "--by", help="Kolommen om op te groeperen, komma-gescheiden"),
+              where: list[str] = typer.Option([], "--where", help="Filter KOLOM=WAARDE (één hele categorie)"),
+              hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="KIND:OUDER, bijv. buurt_code:wijk_code"),
+              user: Optional[str] = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml"),
+              purpose: Optional[str] = typer.Option(None, "--purpose", help="Doel (doelbinding)"),
+              out: Optional[Path] = typer.Option(None, "--out", help="Schrijf de tabel naar dit CSV-bestand"),
+              ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+    """Tel per groep; persoonsgegevens alleen via de publicatiepoort (minimaal 15) en met auditregel."""
+    w = workspace(ws)
+    entry = w.catalog().get(dataset)
+    who = login(w.config, user)
+    hier = None
+    if hierarchy:
+        child, _, parent = hierarchy.partition(":")
+        hier = {child.strip(): parent.strip()}
+    store = SuppressionStore(suppression_store_path(w.root)) if entry.is_personal else None
+    with w.warehouse(read_only=True) as wh:
+        rel = release_aggregate(wh, entry, user=who, purpose=purpose, by=[c.strip() for c in by.split(",") if c.strip()],
+                                filters=_where(where), hierarchy=hier, audit=AuditLog(w.root / "audit" / "audit.jsonl"),
+                                store=store, route="cli:aggregate")
+    if out:
+        rel.frame.to_csv(out, index=False)
+    if as_json:
+        print_json({"provenance": rel.provenance, "rows": rel.records()})
+        return
+    t = Table(*rel.frame.columns)
+    for r in rel.records():
+        t.add_row(*[escape("" if v is None else str(v)) for v in r.values()])
+    console.print(t)
+    p = rel.provenance
+    console.print(f"[dim]bron: {p['dataset']} versie {p['version']}; telling: {p['measure']}"
+                  + (f"; publicatiepoort: minimaal {p['min_cell']}, {p['suppressed']} cellen onderdrukt" if rel.gated else "")
+                  + "[/]")
