@@ -49,6 +49,7 @@ def _where(specs: list[str]) -> dict[str, list[str]]:
 def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalogus"),
               by: str = typer.Option(..., "--by", help="Kolommen om op te groeperen, komma-gescheiden"),
               where: list[str] = typer.Option([], "--where", help="Filter KOLOM=WAARDE (één hele categorie)"),
+              link: list[str] = typer.Option([], "--link", help="Koppel op pseudoniem: DATASET[:EIGEN_KOLOM], bijv. sociaal_uitkeringen:pseudo_id_ouder (dimensie in_<id>)"),
               hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="KIND:OUDER, bijv. buurt_code:wijk_code"),
               user: Optional[str] = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml"),
               purpose: Optional[str] = typer.Option(None, "--purpose", help="Doel (doelbinding)"),
@@ -66,7 +67,8 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
     with w.warehouse(read_only=True) as wh:
         rel = release_aggregate(wh, entry, user=who, purpose=purpose, by=[c.strip() for c in by.split(",") if c.strip()],
                                 filters=_where(where), hierarchy=hier, audit=AuditLog(w.root / "audit" / "audit.jsonl"),
-                                store=store, route="cli:aggregate")
+                                store=store, route="cli:aggregate", link=[w.catalog().get(d.split(":")[0]) for d in link],
+                                link_on={d.split(":")[0]: d.split(":", 1)[1] for d in link if ":" in d})
     if out:
         rel.frame.to_csv(out, index=False)
     if as_json:

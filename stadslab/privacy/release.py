@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from stadslab.catalog.model import Dataset
@@ -47,6 +48,17 @@ class Release:
         return df.to_dict(orient="records")
 
 
+def _require_linkable(wh: Warehouse, other: Dataset, *, user: User, purpose: str | None, audit: AuditLog,
+                      route: str) -> None:
+    perm = check(other, user, purpose)
+    if other.classification in ("vertrouwelijk", "persoonsgegevens"):
+        audit.append(AuditEntry(user.id, ",".join(user.roles), purpose, other.id, wh.current_version(other.id),
+                                route + ":koppeling", {}, None, allowed=perm.allowed, reason=perm.reason))
+    perm.require(other)
+    if other.field_with_role("pseudonym") is None:
+        raise AnalysisError(f"'{other.id}' heeft geen pseudoniemkolom (role: pseudonym) en is niet te koppelen")
+
+
 def suppression_store_path(workspace_root) -> Any:
     """Where the stored suppression patterns live (outside the warehouse: they outlive versions)."""
     from pathlib import Path
@@ -57,9 +69,17 @@ def suppression_store_path(workspace_root) -> Any:
 def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: str | None, by: list[str],
                       filters: dict[str, list[Any]] | None = None, hierarchy: dict[str, str] | None = None,
                       audit: AuditLog, store: SuppressionStore | None = None, route: str = "cli:aggregate",
-                      version: int | None = None) -> Release:
-    """Count persons (or rows, for non-personal data) per ``by`` group, gated where the catalog says so."""
+                      version: int | None = None, link: list[Dataset] | None = None,
+                      link_on: dict[str, str] | None = None) -> Release:
+    """Count persons (or rows, for non-personal data) per ``by`` group, gated where the catalog says so.
+
+    ``link``: other datasets whose persons are looked up by pseudonym (the Dynamisch Data Dashboard's
+    linking): each adds a dimension ``in_<dataset>`` = ja/nee that ``by`` and ``filters`` may use;
+    ``link_on`` = {dataset: own pseudonym column} links on e.g. the parent instead of the person.
+    Each linked dataset needs its own access; all readings are audited."""
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
+    for other in link or []:
+        _require_linkable(wh, other, user=user, purpose=purpose, audit=audit, route=route)
     perm = check(dataset, user, purpose)
     role = ",".join(user.roles)
     version = version or wh.current_version(dataset.id)
@@ -69,13 +89,14 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                                     {"by": by, "filters": filters}, None, allowed=False, reason=perm.reason))
         perm.require(dataset)
     columns = [*by, *[c for c in filters if c not in by]]
-    known = {f.name for f in dataset.fields} | {"buurt_code", "wijk_code", "gemeente_code", "grid_125m"}
+    link_cols = {f"in_{o.id}": o for o in link or []}
+    known = {f.name for f in dataset.fields} | {"buurt_code", "wijk_code", "gemeente_code", "grid_125m"} | set(link_cols)
     allowed_fields = set(perm.fields) if perm.fields is not None else known
     for c in columns:
         if c not in known:
             raise AnalysisError(f"'{c}' is geen veld van dataset '{dataset.id}'",
                                 hint="velden: " + ", ".join(sorted(known)))
-        if c not in allowed_fields:
+        if c not in allowed_fields and c not in link_cols:
             raise AnalysisError(f"veld '{c}' van '{dataset.id}' is voor uw rol niet beschikbaar")
     if version is None:
         raise AnalysisError(f"dataset '{dataset.id}' is nog niet geladen")
@@ -87,6 +108,16 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
     if perm.gated and person is None:
         raise AnalysisError(f"dataset '{dataset.id}' bevat persoonsgegevens maar de catalogus noemt geen "
                             "pseudoniemkolom (role: pseudonym): personen zijn niet te tellen")
+    for col, other in link_cols.items():
+        if person is None:
+            raise AnalysisError(f"koppelen vraagt een pseudoniemkolom in '{dataset.id}' (role: pseudonym)")
+        mine = (link_on or {}).get(other.id, person.name)
+        if mine not in {f.name for f in dataset.fields if f.role == "pseudonym"}:
+            raise AnalysisError(f"'{mine}' is geen pseudoniemkolom van '{dataset.id}'")
+        ot = wh.table(other.id)
+        # a person may appear in any pseudonym column of the other source (applicant or partner)
+        theirs = ibis.union(*[ot.select(p=ot[f.name]) for f in other.fields if f.role == "pseudonym"])
+        t = t.mutate(**{col: ibis.ifelse(t[mine].isin(theirs.p), "ja", "nee")})
     metric = t[person.name].nunique() if person is not None else t.count()
     counts = t.group_by(columns).aggregate(n=metric).to_pandas() if columns else t.aggregate(n=metric).to_pandas()
     # records without a code (e.g. an address outside the register) are a category of their own, shown by name
@@ -95,6 +126,7 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
             counts[c] = counts[c].astype(object).where(counts[c].notna(), UNKNOWN)
 
     provenance = {"dataset": dataset.id, "version": version, "by": by, "filters": filters,
+                  "linked": {o.id: wh.current_version(o.id) for o in link or []},
                   "measure": f"unieke {person.name}" if person is not None else "rijen",
                   "classification": dataset.classification}
     if perm.gated:

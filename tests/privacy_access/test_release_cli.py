@@ -103,3 +103,23 @@ def test_social_sources_are_loaded_with_buurt_and_wijk(demo_ws, dataset, n_min):
     status = {r["id"]: r for r in json.loads(run_cli("status", "-w", str(demo_ws), "--json").stdout)}
     assert status[dataset]["rows"] >= n_min
     assert status[dataset]["area_assigned_share"] > 0.95
+
+
+def test_linking_sources_by_pseudonym_matches_the_simulated_truth(demo_ws):
+    """Leerlingzaken and Werk en Inkomen pseudonymised with the same key link on the parent: the
+    number of pupils with absence in a benefit household equals the simulation's truth."""
+    import duckdb
+
+    out = json.loads(_aggregate(demo_ws, "sociaal_verzuim", "--by", "in_sociaal_uitkeringen",
+                                "--link", "sociaal_uitkeringen:pseudo_id_ouder",
+                                "--user", "analist", "--purpose", "sociaal_domein").stdout)
+    linked = {r["in_sociaal_uitkeringen"]: r["n"] for r in out["rows"]}
+    truth = demo_ws.parent / f"{demo_ws.name}-bronhouders" / "ruw" / "bevolking_waarheid.parquet"
+    pupils, in_benefit_household = duckdb.sql(f"""
+        WITH t AS (SELECT * FROM read_parquet('{truth}')),
+             hh AS (SELECT huishouden, bool_or(uitkering) AS u FROM t GROUP BY 1)
+        SELECT count(*) FILTER (WHERE verzuim), count(*) FILTER (WHERE verzuim AND hh.u)
+        FROM t JOIN hh USING (huishouden)""").fetchone()
+    assert linked["ja"] == in_benefit_household
+    assert pupils - 2 <= linked["Totaal"] <= pupils   # rows with a damaged BSN stay with the holder
+    assert out["provenance"]["linked"] == {"sociaal_uitkeringen": 1}
