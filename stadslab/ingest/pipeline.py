@@ -133,8 +133,7 @@ def ingest(wh: Warehouse, dataset: Dataset, data_dir: Path, *, file: Path | None
         wh.log_load(dataset.id, started_at=started, status="mislukt", version=None, message=str(err), trigger=trigger)
         raise err from exc
     finally:
-        for t in ("__stage", "__typed", "__clean", "__final", "__rejects"):
-            wh.con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+        _drop_temp(wh.con, ("__final", "__pts", "__clean", "__typed", "__stage", "__rejects"))
     wh.log_load(dataset.id, started_at=started, status="geladen", version=result.version,
                 message=f"{result.rows_loaded} rijen geladen, {result.rows_rejected} afgewezen", trigger=trigger)
     return result
@@ -178,44 +177,61 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, tr
             raise ValidationFailed(report)
         warnings.append(f"{rejected} ongeldige rijen apart gezet (stadslab.rejects)")
         _collect_rejects(con, ds, drift.mapping)
-    con.execute(f"CREATE TEMP TABLE __clean AS SELECT {', '.join(V.q(f.name) for f in ds.fields)}, "
+    con.execute(f"CREATE TEMP VIEW __clean AS SELECT {', '.join(V.q(f.name) for f in ds.fields)}, "
                 f"{ROW_COLUMN}, __file FROM __typed WHERE __bad = 0")
 
     say("gebieden toewijzen")
     area_stats: dict[str, Any] = {}
     final = "__clean"
+    measure = None
     crs = first.crs or ds.geography.crs
     if ds.is_point:
-        area_stats, final = _assign_points(con, ds, crs)
+        final, measure = _assign_points(con, ds, crs)
     elif ds.field_with_role("geometry") or ds.field_with_role("wkt"):
         final = _geometry_to_rd(con, ds, crs)
     elif ds.geography.level in ("buurt", "wijk") and ds.field_with_role("area_code") is not None:
         area_stats, final = _derive_parent_codes(con, ds)
-    loaded = con.execute(f"SELECT count(*) FROM {final}").fetchone()[0]
 
     say("vastleggen")
     provenance = {
         "classification": ds.classification, "catalog_sha256": ds.sha256, "reader": reads[0][1].name,
         "reader_options": {**reads[0][2].options_used, "decimal": decimal},
         "source_files": [f.as_dict(data_dir) for f in files], "source_sha256": combined_sha(files),
-        "rows_read": rows_read, "rows_loaded": loaded, "rows_rejected": rejected,
-        "null_markers": report.null_markers, "area_stats": area_stats, "notes": warnings,
+        "rows_read": rows_read, "rows_rejected": rejected,
+        "null_markers": report.null_markers, "area_stats": area_stats, "notes": warnings, "rows_loaded": None,
         "started_at": started, "trigger": trigger,
     }
     after = None
     if ds.areas:
         def after(_con, table: str, version: int) -> None:  # inside the commit: registry and version change together
             rebuild_areas(wh, area_datasets, extra=(ds, table, version))
-    version = wh.commit_version(ds.id, final, provenance, rejects="__rejects" if rejected else None, after=after)
+
+    def measured(con, table: str) -> dict[str, Any]:  # on the new version table, inside the commit
+        extra = {"rows_loaded": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
+        if measure is not None:
+            extra["area_stats"] = measure(con, table)
+        return extra
+
+    version = wh.commit_version(ds.id, final, provenance, rejects="__rejects" if rejected else None, after=after,
+                                measure=measured)
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
-    return LoadResult(ds.id, version, rows_read, loaded, rejected, area_stats, warnings, seconds)
+    return LoadResult(ds.id, version, rows_read, provenance["rows_loaded"], rejected, provenance["area_stats"],
+                      warnings, seconds)
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, names) -> None:
+    """Drop temp views and tables of a load, dependants first."""
+    kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
+                             "WHERE table_catalog = 'temp'").fetchall())
+    for name in [*names, *sorted(n for n in kinds if n.startswith("__stage_"))]:
+        if name in kinds:
+            con.execute(f"DROP {'VIEW' if kinds[name] == 'VIEW' else 'TABLE'} IF EXISTS temp.{name}")
 
 
 def _union_stages(con: duckdb.DuckDBPyConnection, reads: list) -> None:
+    """``__stage``: all files of the load as one view (no copy; the readers' tables stay until the end)."""
     parts = [f"SELECT *, {V.lit(f.path.name)} AS __file FROM {r.table}" for f, _, r in reads]
-    con.execute("CREATE OR REPLACE TEMP TABLE __stage AS " + " UNION ALL BY NAME ".join(parts))
-    for _, _, r in reads:
-        con.execute(f"DROP TABLE IF EXISTS temp.{r.table}")
+    con.execute("CREATE OR REPLACE TEMP VIEW __stage AS " + " UNION ALL BY NAME ".join(parts))
 
 
 def _convert_and_check(con, ds: Dataset, mapping: dict[str, str], typed: bool, options: dict[str, Any],
@@ -229,10 +245,16 @@ def _convert_and_check(con, ds: Dataset, mapping: dict[str, str], typed: bool, o
         errors.append(f"{V.error_expr(f, V.q(f.name), '__raw' + str(i))} AS __e{i}")
         selects.append(f"{raw} AS __raw{i}")
         if null_markers and f.type != "geometry" and not typed:
-            markers.append(f"count_if(trim({V.q(col)}) IN ({', '.join(map(V.lit, null_markers))})) AS m{i}")
+            # strlen is O(1) on DuckDB strings: only short cells are trimmed and compared (5x cheaper)
+            longest = max(len(m.encode()) for m in null_markers) + 8
+            markers.append(f"count_if(strlen({V.q(col)}) <= {longest} AND trim({V.q(col)}) IN "
+                           f"({', '.join(map(V.lit, null_markers))})) AS m{i}")
     has_geom = any(f.role == "geometry" for f in ds.fields)
     extra = f", {GEOM_COLUMN}" if has_geom else ""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE __typed AS
+    # a view: conversion runs inside the scans that need it, so a clean load never copies the rows
+    # here; uniqueness checks update error flags and need a table
+    kind = "TABLE" if any(f.unique for f in ds.fields) else "VIEW"
+    con.execute(f"""CREATE OR REPLACE TEMP {kind} __typed AS
         SELECT *, {' + '.join(f'(__e{i} IS NOT NULL)::INT' for i in range(len(ds.fields)))} AS __bad FROM (
           SELECT *, {', '.join(errors)} FROM (
             SELECT {ROW_COLUMN}, __file{extra}, {', '.join(selects)} FROM __stage))""")
@@ -278,27 +300,33 @@ def _collect_rejects(con, ds: Dataset, mapping: dict[str, str]) -> None:
         row AS "row", col AS "column", value, reason FROM ({_issue_union(ds, mapping)})""")
 
 
-def _assign_points(con, ds: Dataset, crs: str) -> tuple[dict[str, Any], str]:
-    from stadslab.geography.assign import enrich_points
+def _assign_points(con, ds: Dataset, crs: str):
+    """The enriched rows as a SQL sub-query (written once, straight into the version table) and the
+    function that measures the assignment on that table."""
+    from stadslab.geography.assign import assign_stats, assignment_level, enrich_points_sql
 
     xf, yf = ds.field_with_role("x"), ds.field_with_role("y")
     if xf is None or yf is None:
         lon, lat = ds.field_with_role("lon"), ds.field_with_role("lat")
         if lon is not None and lat is not None:
             xf, yf, crs = lon, lat, "EPSG:4326"
-    source = "__clean"
+    source, drop = "__clean", ""
     if xf is None:  # points as geometry/WKT: take their coordinates
         g = ds.field_with_role("geometry") or ds.field_with_role("wkt")
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE __pts AS SELECT * REPLACE (ST_AsText({V.q(g.name)}) AS {V.q(g.name)}),
+        con.execute(f"""CREATE OR REPLACE TEMP VIEW __pts AS SELECT * REPLACE (ST_AsText({V.q(g.name)}) AS {V.q(g.name)}),
             ST_X({V.q(g.name)}) AS __x, ST_Y({V.q(g.name)}) AS __y FROM __clean""")
-        source, x, y = "__pts", "__x", "__y"
+        source, x, y, drop = "__pts", "__x", "__y", " EXCLUDE (__x, __y)"
     else:
         x, y = xf.name, yf.name
-    stats = enrich_points(con, source, "__final", x=x, y=y, crs=crs, year=ds.geography.division_year,
-                          grid=ds.geography.grid, h3_resolution=ds.geography.h3_resolution)
-    if source == "__pts":
-        con.execute("ALTER TABLE __final DROP COLUMN __x; ALTER TABLE __final DROP COLUMN __y;")
-    return _stats_dict(stats), "__final"
+    year = ds.geography.division_year
+    sql = enrich_points_sql(con, source, x=x, y=y, crs=crs, year=year, grid=ds.geography.grid,
+                            h3_resolution=ds.geography.h3_resolution)
+
+    def measure(con, table: str) -> dict[str, Any]:
+        level, note = assignment_level(con, year)
+        return _stats_dict(assign_stats(con, table, year=year, level=level, note=note))
+
+    return f"(SELECT *{drop} FROM ({sql}))", measure
 
 
 def _derive_parent_codes(con, ds: Dataset) -> tuple[dict[str, Any], str]:

