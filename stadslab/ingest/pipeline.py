@@ -245,10 +245,10 @@ def _convert_and_check(con, ds: Dataset, mapping: dict[str, str], typed: bool, o
         errors.append(f"{V.error_expr(f, V.q(f.name), '__raw' + str(i))} AS __e{i}")
         selects.append(f"{raw} AS __raw{i}")
         if null_markers and f.type != "geometry" and not typed:
-            # strlen is O(1) on DuckDB strings: only short cells are trimmed and compared (5x cheaper)
-            longest = max(len(m.encode()) for m in null_markers) + 8
-            markers.append(f"count_if(strlen({V.q(col)}) <= {longest} AND trim({V.q(col)}) IN "
-                           f"({', '.join(map(V.lit, null_markers))})) AS m{i}")
+            # a marker is a filled cell whose text the conversion turned into NULL (not just blanks);
+            # counted in the same scan as the errors
+            selects.append(f"({V.q(col)} IS NOT NULL AND {raw} IS NULL AND trim({V.q(col)}) <> '') AS __m{i}")
+            markers.append((i, f.name))
     has_geom = any(f.role == "geometry" for f in ds.fields)
     extra = f", {GEOM_COLUMN}" if has_geom else ""
     # a view: conversion runs inside the scans that need it, so a clean load never copies the rows
@@ -263,14 +263,12 @@ def _convert_and_check(con, ds: Dataset, mapping: dict[str, str], typed: bool, o
             con.execute(f"""UPDATE __typed SET __e{i} = 'waarde komt vaker voor (moet uniek zijn)', __bad = __bad + 1
                 WHERE __e{i} IS NULL AND {V.q(f.name)} IN (
                   SELECT {V.q(f.name)} FROM __typed WHERE {V.q(f.name)} IS NOT NULL GROUP BY ALL HAVING count(*) > 1)""")
-    counts = ", ".join(f"count(__e{i}) AS c{i}" for i in range(len(ds.fields)))
+    counts = ", ".join([f"count(__e{i}) AS c{i}" for i in range(len(ds.fields))]
+                       + [f"count_if(__m{i}) AS m{i}" for i, _ in markers])
     row = con.execute(f"SELECT count(*), count_if(__bad > 0), {counts} FROM __typed").fetchone()
     rows_read, bad = row[0], row[1]
-    marker_counts: dict[str, int] = {}
-    if markers:
-        mrow = con.execute(f"SELECT {', '.join(markers)} FROM __stage").fetchone()
-        names = [f.name for i, f in enumerate(ds.fields) if f.type != "geometry"]
-        marker_counts = {n: int(v) for n, v in zip(names, mrow) if v}
+    mrow = row[2 + len(ds.fields):]
+    marker_counts = {name: int(v) for (_, name), v in zip(markers, mrow) if v}
     report = V.ValidationReport(ds.id, rows_read, bad, null_markers=marker_counts)
     if bad:
         for i, f in enumerate(ds.fields):
