@@ -7,6 +7,8 @@ Register with ``app.add_typer(predict_risk.app, name="predict")`` or add the com
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Optional
 
@@ -62,6 +64,16 @@ def _study(wh: Any, t: Any, gemeente: str | None, year: int | None, notes: list[
     return StudyArea()
 
 
+@contextmanager
+def _incidents(w: Any, dataset: str, time: str | None, gemeente: str | None, year: int | None,
+               notes: list[str]) -> Iterator[tuple[Any, Any, int, Any, str]]:
+    """The incident dataset opened read-only: (warehouse, Ibis table, version, study area, time column)."""
+    time_col, div_year = _time_column(w, dataset, time)
+    with w.warehouse(read_only=True) as wh:
+        t = wh.table(dataset)
+        yield wh, t, wh.current_version(dataset), _study(wh, t, gemeente, year or div_year, notes), time_col
+
+
 def _last_day(t: Any, time: str) -> pd.Timestamp:
     last = t.aggregate(m=t[time].max()).to_pandas().m.iloc[0]
     if pd.isna(last):
@@ -85,14 +97,9 @@ def risk(dataset: str = typer.Argument(..., help="Dataset-id met incidenten (pun
     from stadslab.analyses.risk.models import predict_risk
 
     w = workspace(ws)
-    time_col, div_year = _time_column(w, dataset, time)
     notes: list[str] = []
     with progress(f"risicokaart {dataset}", quiet=as_json) as say:
-        with w.warehouse(read_only=True) as wh:
-            t = wh.table(dataset)
-            version = wh.current_version(dataset)
-            say("studiegebied")
-            study = _study(wh, t, gemeente, year or div_year, notes)
+        with _incidents(w, dataset, time, gemeente, year, notes) as (wh, t, version, study, time_col):
             when = pd.Timestamp(at) if at else _last_day(t, time_col) + pd.Timedelta(days=1)
             fac = {name: wh.table(name) for name in (facilities.split(",") if facilities else [])}
             inputs = [(dataset, int(version))] + [(name, int(wh.current_version(name))) for name in fac]
@@ -145,13 +152,9 @@ def backtest_cmd(dataset: str = typer.Argument(..., help="Dataset-id met inciden
     from stadslab.analyses.risk.backtest import backtest, backtest_table
 
     w = workspace(ws)
-    time_col, div_year = _time_column(w, dataset, time)
     notes: list[str] = []
     with progress(f"toets {dataset}", quiet=as_json) as say:
-        with w.warehouse(read_only=True) as wh:
-            t = wh.table(dataset)
-            version = wh.current_version(dataset)
-            study = _study(wh, t, gemeente, year or div_year, notes)
+        with _incidents(w, dataset, time, gemeente, year, notes) as (wh, t, version, study, time_col):
             stop = pd.Timestamp(end) if end else _last_day(t, time_col)
             first = pd.Timestamp(start) if start else stop - pd.Timedelta(days=364)
             res = backtest(t, start=first, end=stop, period_days=period_days, study=study, time_col=time_col,
