@@ -23,7 +23,8 @@ import duckdb
 
 from stadslab.demo.synthetic_social import generate_social_demo
 from stadslab.privacy.keys import new_key, write_key
-from stadslab.privacy.pseudonymise import open_source, pseudonymise_file
+from stadslab.privacy.pseudonymise import pseudonymise_file
+from stadslab.privacy.tabular import open_source
 
 CATALOG_TEMPLATES = Path(__file__).resolve().parent / "catalog_sociaal"
 DROP = ["voornaam", "achternaam", "adres"]

@@ -54,7 +54,7 @@ import pyarrow.parquet as pq
 
 from stadslab.errors import ReaderError
 from stadslab.privacy.bsn import mutate_to_invalid, synthetic_bsns
-from stadslab.privacy.pseudonymise import open_source
+from stadslab.privacy.tabular import open_source
 
 REFERENCE = date(2024, 1, 1)
 _REPO = Path(__file__).resolve().parents[2]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 import duckdb
 
 from stadslab.catalog.model import Dataset
-from stadslab.errors import IngestError, ReaderError, StadslabError, ValidationFailed
+from stadslab.errors import IngestError, StadslabError, ValidationFailed
 from stadslab.ingest import validate as V
 from stadslab.ingest.drift import enforce, match_columns
 from stadslab.ingest.readers import GEOM_COLUMN, ROW_COLUMN, reader_for

@@ -13,8 +13,8 @@ from typing import Any
 
 import duckdb
 
-from stadslab.catalog.model import Dataset, Field
-from stadslab.ingest.readers.base import GEOM_COLUMN, ROW_COLUMN
+from stadslab.catalog.model import Field
+from stadslab.ingest.readers.base import GEOM_COLUMN
 
 SQL_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
              "date": "DATE", "datetime": "TIMESTAMP", "time": "TIME", "geometry": "GEOMETRY"}
@@ -78,7 +78,7 @@ class ValidationReport:
         lines.append("eerste gevallen:")
         lines += [f"  - {i}" for i in self.examples[:20]]
         if self.invalid_rows > len(self.examples[:20]):
-            lines.append(f"  … (alle gevallen: 'stadslab ingest … --json')")
+            lines.append("  … (alle gevallen: 'stadslab ingest … --json')")
         return "\n".join(lines)
 
     def as_dict(self) -> dict[str, Any]:

@@ -45,7 +45,7 @@ import pyarrow.compute as pc
 from stadslab import __version__
 from stadslab.errors import PrivacyError
 from stadslab.privacy.keys import (ALGORITHM, DIGEST_BYTES, HashPool, Key, hex_pseudonyms, load_key, write_key)
-from stadslab.privacy.pseudonymise import HashingWriter, file_sha256, open_source, output_format
+from stadslab.privacy.tabular import HashingWriter, file_sha256, open_source, output_format
 
 HKDF_SALT = b"stadslab-project-key/1"
 PROJECT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")

@@ -169,7 +169,7 @@ def scan_file(source: str | Path | bytes, *, known: Iterable[Any] | None = None,
     result = ScanResult(source=name)
     locs = result.locations
     if kind in ("csv", "xlsx", "parquet"):
-        from stadslab.privacy.pseudonymise import open_source
+        from stadslab.privacy.tabular import open_source
 
         with tempfile.TemporaryDirectory() as tmp:
             p = path if path is not None and path.suffix else Path(tmp) / f"scan.{kind}"

@@ -14,7 +14,7 @@ import pytest
 from stadslab.demo.synthetic_social import REFERENCE, generate_social_demo, load_buurten
 from stadslab.errors import ReaderError
 from stadslab.privacy.bsn import check_bsn_array
-from stadslab.privacy.pseudonymise import open_source
+from stadslab.privacy.tabular import open_source
 
 
 @pytest.fixture(scope="module")
