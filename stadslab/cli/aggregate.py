@@ -82,3 +82,5 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
     console.print(f"[dim]bron: {p['dataset']} versie {p['version']}; telling: {p['measure']}"
                   + (f"; publicatiepoort: minimaal {p['min_cell']}, {p['suppressed']} cellen onderdrukt" if rel.gated else "")
                   + "[/]")
+    if p.get("note"):
+        console.print(f"[yellow]let op:[/] {escape(p['note'])}")

@@ -129,6 +129,15 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                   "linked": {o.id: wh.current_version(o.id) for o in link or []},
                   "measure": f"unieke {person.name}" if person is not None else "rijen",
                   "classification": dataset.classification}
+    if person is not None and columns:
+        # Margins are sums of cells (the gate needs additive tables). Where a person falls in more than
+        # one cell (two regelingen, two wijken over time) a total counts person-cells: say so.
+        persons = int(t.aggregate(p=t[person.name].nunique()).to_pandas().p.iloc[0])
+        # only a yes/no leaves: the exact number of persons is not a gated figure
+        provenance["overlap"] = int(counts["n"].sum()) > persons
+        if provenance["overlap"]:
+            provenance["note"] = ("sommige personen vallen in meer dan één cel (bijv. twee regelingen); een cel telt "
+                                  "unieke personen, een totaal telt zulke personen vaker mee")
     if perm.gated:
         min_cell = max(DEFAULT_MIN_CELL, int((dataset.privacy or {}).get("min_cell", DEFAULT_MIN_CELL)))
         dims = [c for c in columns if not (hierarchy and c in hierarchy.values())]
