@@ -1,0 +1,25 @@
+"""``stadslab serve``: the web app (pages + API) over one workspace, with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from stadslab.cli.common import WorkspaceOpt, err_console, workspace as resolve_workspace
+
+
+def serve(workspace: Optional[str] = WorkspaceOpt,
+          host: str = typer.Option("127.0.0.1", "--host", help="Adres om op te luisteren (0.0.0.0 = alle netwerken)"),
+          port: int = typer.Option(8000, "--port", "-p", help="Poort"),
+          read_only: bool = typer.Option(False, "--alleen-lezen", help="Warehouse alleen-lezen openen")) -> None:
+    """Start de webapp: startpagina, gebiedsmonitor, incidentenkaart, overleg en de API (/docs)."""
+    import uvicorn
+
+    from stadslab.web.app import create_app
+
+    ws = resolve_workspace(workspace)
+    app = create_app(ws, read_only=read_only)
+
+    err_console.print(f"Stadslab draait op [bold]http://{host}:{port}[/] (werkruimte {ws.root}); stoppen met Ctrl+C")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)

@@ -1,0 +1,1 @@
+"""Data behind the pages and the API: one function per view, shared by HTML, JSON, GeoJSON and CSV."""

@@ -1,0 +1,5 @@
+"""Pages of the web app, one module per page, registered in this explicit list (order = routing order)."""
+
+from stadslab.web.pages import auth, dataset, docs, home, incidenten, monitor, overleg
+
+PAGES = [home, auth, monitor, incidenten, overleg, dataset, docs]

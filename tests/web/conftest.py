@@ -1,0 +1,146 @@
+"""Fixtures for the web app tests: a copy of the demo workspace with synthetic Utrecht incidents, a real
+uvicorn server (``stadslab serve``) on a free port, logged-in httpx clients, and Chromium settings."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import REPO, UTRECHT_BUURTEN_RD, VENV_BIN, run_cli
+from tests.web.synthetic import ENTRY, write_incidents
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PASSWORDS = {"analist": "analist-demo", "wijkmanager": "wijkmanager-demo", "privacy": "privacy-demo"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def web_ws(demo_ws, tmp_path_factory) -> Path:
+    """A private copy of the demo workspace (our audit entries and actions stay out of the shared one),
+    plus synthetic Utrecht incidents: on the 2024 division (population from CBS Kerncijfers 2024), on the
+    2013 division (for which no population source exists), and as an ``intern`` dataset (login needed;
+    figures through release_aggregate)."""
+    root = tmp_path_factory.mktemp("web") / "ws"
+    shutil.copytree(demo_ws, root)
+    write_incidents(root / "data" / "test" / "incidenten_utrecht.csv", UTRECHT_BUURTEN_RD)
+    e2013 = copy.deepcopy(ENTRY)
+    e2013.update(id="utrecht_incidenten_test_2013", title="Incidenten Utrecht (synthetisch, indeling 2013)")
+    e2013["geography"] = {**ENTRY["geography"], "division_year": 2013}
+    intern = copy.deepcopy(ENTRY)
+    intern.update(id="utrecht_incidenten_intern", title="Incidenten Utrecht 2024 (intern, test)", classification="intern")
+    for entry in (ENTRY, e2013, intern):
+        (root / "catalog" / f"{entry['id']}.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+        run_cli("ingest", entry["id"], "-w", str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def server(web_ws) -> str:
+    """Base URL of a real ``stadslab serve`` over ``web_ws``."""
+    port = free_port()
+    log = open(web_ws / "server.log", "w")
+    proc = subprocess.Popen([str(VENV_BIN / "stadslab"), "serve", "-w", str(web_ws), "--port", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ})
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            if httpx.get(base + "/api/incidenten", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            raise RuntimeError("stadslab serve start niet:\n" + (web_ws / "server.log").read_text())
+        time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def csrf_of(html: str) -> str:
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "geen CSRF-token in de pagina"
+    return m.group(1)
+
+
+def login_client(base: str, user: str) -> httpx.Client:
+    c = httpx.Client(base_url=base, timeout=60)
+    token = csrf_of(c.get("/login").text)
+    r = c.post("/login", data={"gebruiker": user, "wachtwoord": PASSWORDS[user], "csrf_token": token, "next": "/"})
+    assert r.status_code == 303, r.text
+    return c
+
+
+@pytest.fixture(scope="session")
+def anon(server):
+    with httpx.Client(base_url=server, timeout=60) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def analist(server):
+    c = login_client(server, "analist")
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def wijkmanager(server):
+    c = login_client(server, "wijkmanager")
+    yield c
+    c.close()
+
+
+# ---- pytest-playwright: Debian's Chromium, Dutch locale --------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "nl-NL", "viewport": {"width": 1366, "height": 900},
+            "accept_downloads": True}
+
+
+@pytest.fixture
+def shot(page):
+    """shot(name): full-page screenshot into tests/web/screenshots/ (look at them)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    return take
+
+
+def browser_login(page, server: str, user: str) -> None:
+    page.goto(f"{server}/login")
+    page.fill("#gebruiker", user)
+    page.fill("#wachtwoord", PASSWORDS[user])
+    page.click("form.formulier button[type=submit]")
+    page.wait_for_url(f"{server}/")
