@@ -3,6 +3,7 @@
 Public API (pure analysis, no web code):
 
 - :func:`getis_ord_gi_star` — Gi* z-scores and p-values for values on any spatial weights.
+- :func:`poisson_neighbourhood_p` — exact p-values of neighbourhood counts (sparse counts).
 - :func:`fdr_bh` / :func:`fdr_bh_adjusted` — Benjamini–Hochberg false discovery rate.
 - :func:`grid_hotspots` — Gi* hot/cold spots of point incidents on the 125 m RD grid.
 - :func:`area_weights` / :func:`area_hotspots` — contiguity of buurten/wijken from ``stadslab.areas``
@@ -19,12 +20,13 @@ Example::
 
 from stadslab.analyses.hotspots.areas import AreaWeights, area_cells, area_hotspots, area_weights
 from stadslab.analyses.hotspots.change import LABEL_CHANCE, LABEL_DOWN, LABEL_UP, change_test, rate_per_1000
-from stadslab.analyses.hotspots.gistar import GiStarResult, fdr_bh, fdr_bh_adjusted, getis_ord_gi_star
+from stadslab.analyses.hotspots.gistar import (GiStarResult, fdr_bh, fdr_bh_adjusted, getis_ord_gi_star,
+                                              poisson_neighbourhood_p)
 from stadslab.analyses.hotspots.grid import grid_hotspots
 from stadslab.analyses.hotspots.lattice import lattice_weights
 
 __all__ = [
-    "AreaWeights", "GiStarResult", "LABEL_CHANCE", "LABEL_DOWN", "LABEL_UP", "area_cells", "area_hotspots",
+    "AreaWeights", "GiStarResult", "poisson_neighbourhood_p", "LABEL_CHANCE", "LABEL_DOWN", "LABEL_UP", "area_cells", "area_hotspots",
     "area_weights", "change_test", "fdr_bh", "fdr_bh_adjusted", "getis_ord_gi_star", "grid_hotspots",
     "lattice_weights", "rate_per_1000",
 ]

@@ -1,7 +1,7 @@
 """The 125 m hotspot layer, fast enough for a map that is re-filtered by hand.
 
 Same method as ``stadslab.analyses.hotspots.grid_hotspots`` (Getis-Ord Gi* with the cell itself,
-queen neighbours, two-sided normal p, Benjamini–Hochberg over all study cells) and built from the same
+queen neighbours, exact Poisson p of the neighbourhood count, Benjamini–Hochberg over all study cells) and built from the same
 functions, with two differences for serving: the study area (the municipality's cells) and its lattice
 weights are computed once per division and cached, and cell outlines are made only for the cells that
 are drawn (cells with incidents or a significant result) — ``grid_hotspots`` makes them for every study
@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stadslab.analyses.hotspots import area_cells, fdr_bh, fdr_bh_adjusted, getis_ord_gi_star, grid_hotspots
-from stadslab.analyses.hotspots.gistar import METHOD_FDR, METHOD_GI_STAR
+from stadslab.analyses.hotspots import (area_cells, fdr_bh, fdr_bh_adjusted, getis_ord_gi_star, grid_hotspots,
+                                       poisson_neighbourhood_p)
+from stadslab.analyses.hotspots.gistar import METHOD_FDR, METHOD_GI_STAR, METHOD_POISSON
 from stadslab.analyses.hotspots.lattice import cell_geometry, cell_ids, lattice_weights, parse_cells
 from stadslab.web.state import AppState
 
@@ -48,19 +49,23 @@ def hotspot_cells(state: AppState, year: int, gm: str | None, points: pd.DataFra
     canon = pd.Series(counts.to_numpy(), index=cell_ids(cx, cy)).groupby(level=0).sum()
     x = canon.reindex(ids, fill_value=0).to_numpy(dtype=float)
     res = getis_ord_gi_star(x, w)
-    sig = fdr_bh(res.p, alpha)
+    sparse = x.size > 0 and x.mean() < 1   # as grid_hotspots(p_method="auto"): exact Poisson for sparse counts
+    p = np.where(np.isnan(res.z), np.nan, poisson_neighbourhood_p(x, w)) if sparse else res.p
+    sig = fdr_bh(p, alpha)
     hot, cold = sig & (res.z > 0), sig & (res.z < 0)
-    keep = np.flatnonzero((x > 0) | hot | cold)
+    # empty cold cells (fields, water, the quiet outskirts) are not drawn: thousands of them say nothing
+    keep = np.flatnonzero((x > 0) | hot)
     geo = cell_geometry(sx[keep], sy[keep], CELL_M)
     out = pd.DataFrame({"grid_125m": ids[keep], "count": x[keep].astype(np.int64), "gi_z": res.z[keep],
-                        "p": res.p[keep], "q": fdr_bh_adjusted(res.p)[keep], "hot": hot[keep], "cold": cold[keep],
+                        "p": p[keep], "q": fdr_bh_adjusted(p)[keep], "hot": hot[keep], "cold": cold[keep],
                         "polygon": geo["polygon"]})
     n_points = int(canon.sum())
     out.attrs.update({
-        "method": f"{METHOD_GI_STAR}; {METHOD_FDR}", "n_points": n_points, "n_cells": int(ids.size),
+        "method": f"{METHOD_GI_STAR}; " + (f"{METHOD_POISSON}; " if sparse else "") + METHOD_FDR, "n_points": n_points, "n_cells": int(ids.size),
         "n_outside_study": n_points - int(x.sum()), "n_hot": int(hot.sum()), "n_cold": int(cold.sum()),
-        "uitleg": (f"Getis-Ord Gi* per cel van {CELL_M} m (8 buurcellen plus de cel zelf), normale benadering, "
-                   f"tweezijdig; hot/cold na Benjamini-Hochberg-correctie (FDR {alpha:g}) over alle "
+        "uitleg": (f"Getis-Ord Gi* per cel van {CELL_M} m (8 buurcellen plus de cel zelf); p-waarde "
+                   + ("exact uit de Poisson-verdeling van de buurtelling (Besag & Newell 1991; weinig incidenten per vak)"
+                      if sparse else "uit de normale benadering") + f", tweezijdig; hot/cold na Benjamini-Hochberg-correctie (FDR {alpha:g}) over alle "
                    f"{ids.size} cellen van de gemeente."),
     })
     return out
