@@ -27,10 +27,19 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless chromium >/dev/null; \
 	fi
 
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# The main job: load what changed, score the burglary-style risk model against its baselines on the
+# real Groningen data (the risk page shows it), then serve the app at http://$(HOST):$(PORT)
 demo: $(STAMP)
 	@test -d $(DEMO)/catalog || $(BIN)/stadslab init $(DEMO) --demo
 	$(BIN)/stadslab refresh -w $(DEMO)
 	$(BIN)/stadslab status -w $(DEMO)
+	@$(BIN)/stadslab predict backtest groningen_fietsdiefstal -w $(DEMO) --start 2017-01-01 --end 2017-10-01 \
+	   --register $(DEMO)/algoritmeregister >/dev/null && echo "risicomodel getoetst (zie /risico)"
+	@$(BIN)/stadslab predict risk groningen_fietsdiefstal -w $(DEMO) >/dev/null && echo "risicokaart gemaakt"
+	$(BIN)/stadslab serve -w $(DEMO) --host $(HOST) --port $(PORT)
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest -q

@@ -31,6 +31,7 @@ class AppState:
         self._local = threading.local()
         self.write_lock = threading.Lock()
         self.generation = 0  # bumped after every refresh, so caches keyed on it expire
+        self.cache = None    # the app sets an LRUCache (web/cache.py); keys include ``generation``
 
     @cached_property
     def catalog(self) -> Catalog:
