@@ -26,6 +26,7 @@ from stadslab.portal.hygiene import SHORT, cached
 from stadslab.portal.query import Engine, Query, QueryError, make_query
 from stadslab.portal.registry import Item, NotPublished, Portal
 from stadslab.warehouse.store import qident
+from stadslab.web.formatting import nl_number
 
 HERE = Path(__file__).parent
 STATIC = {"portal.css": "text/css", "portal.js": "text/javascript"}
@@ -39,18 +40,6 @@ env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=s
                   trim_blocks=True, lstrip_blocks=True)
 
 
-def nl(value: Any, decimals: int = 0) -> str:
-    """374238 → '374.238'; None → '–'."""
-    if value is None or value == "":
-        return "–"
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    text = f"{f:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-
-
 def nl_date(value: Any) -> str:
     return value.strftime("%d-%m-%Y %H:%M") if hasattr(value, "strftime") else (str(value) if value else "–")
 
@@ -58,7 +47,7 @@ def nl_date(value: Any) -> str:
 SOORTEN = {"VARCHAR": "tekst", "BIGINT": "geheel getal", "INTEGER": "geheel getal", "DOUBLE": "getal",
            "DATE": "datum", "TIMESTAMP": "datum en tijd", "BOOLEAN": "ja/nee", "GEOMETRY": "geometrie (WGS84 in downloads)"}
 
-env.filters["nl"] = nl
+env.filters["nl"] = nl_number
 env.filters["datum"] = nl_date
 env.filters["soort"] = lambda t: SOORTEN.get(t, t.lower())
 
@@ -149,6 +138,16 @@ def build(portal: Portal, engine: Engine) -> APIRouter:
         except NotPublished as exc:
             raise HTTPException(404, detail=exc.message) from None
 
+    def selected(request: Request, item: Item):
+        """The requested version and the preview's filters as a parameterised WHERE clause."""
+        try:
+            version = item.version(request.query_params.get("versie", "latest"))
+            query, _ = preview_query(engine, item, request, limit=0)
+        except (QueryError, NotPublished) as exc:
+            raise HTTPException(400, detail=str(exc)) from None
+        where, params = engine.where(item, query)
+        return version, where, params
+
     @router.get("/open")
     def home(request: Request):
         q = request.query_params.get("q", "").strip()[:200]
@@ -196,12 +195,7 @@ def build(portal: Portal, engine: Engine) -> APIRouter:
     def selection(request: Request, item_id: str):
         """The filtered preview as CSV (all matching rows), streamed from DuckDB through Arrow."""
         item = item_or_404(request, item_id)
-        try:
-            version = item.version(request.query_params.get("versie", "latest"))
-            query, _ = preview_query(engine, item, request, limit=0)
-        except (QueryError, NotPublished) as exc:
-            raise HTTPException(400, detail=str(exc)) from None
-        where, params = engine.where(item, query)
+        version, where, params = selected(request, item)
         cols = ", ".join(qident(c.name) for c in item.data_columns)
         reader = portal.state.warehouse().con.execute(f"SELECT {cols} FROM {version.table}{where}", params) \
             .fetch_record_batch(100_000)
@@ -218,12 +212,7 @@ def build(portal: Portal, engine: Engine) -> APIRouter:
         item = item_or_404(request, item_id)
         if not item.geo:
             raise HTTPException(404, detail="deze dataset heeft geen geometrie")
-        try:
-            version = item.version(request.query_params.get("versie", "latest"))
-            query, _ = preview_query(engine, item, request, limit=0)
-        except (QueryError, NotPublished) as exc:
-            raise HTTPException(400, detail=str(exc)) from None
-        where, params = engine.where(item, query)
+        version, where, params = selected(request, item)
         props = [c.name for c in item.data_columns if c.is_text][:2]
         obj = ", ".join(f"'{p}', {qident(p)}" for p in props)
         if item.geo == "point":

@@ -11,27 +11,15 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from stadslab.web.data.catalog_view import fmt_date, municipality
+from stadslab.web.formatting import nl_number
 from stadslab.web.security import csrf_token, current_user
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
 NAV = (("/", "Start"), ("/monitor", "Gebiedsmonitor"), ("/incidenten", "Incidentenkaart"),
+       ("/risico", "Risicokaart"),
        ("/overleg", "Overleg"), ("/docs", "API"))
-
-
-def nl_number(value: Any, decimals: int = 0) -> str:
-    """374238 → '374.238'; 12.5 → '12,5'; missing → '–' (never 0)."""
-    if value is None or value == "":
-        return "–"
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if f != f:  # NaN
-        return "–"
-    text = f"{f:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
 def nl_signed(value: Any, decimals: int = 1) -> str:
