@@ -30,6 +30,8 @@ TAGS = [
     {"name": "gebieden", "description": "Gemeenten, wijken en buurten (gebiedsregister) als GeoJSON."},
     {"name": "monitor", "description": "Gebiedsmonitor: CBS Kerncijfers per gebied, z-score en verandering."},
     {"name": "incidenten", "description": "Incidentenkaart: punten, aantallen per buurt en 125 m-vak, hotspots."},
+    {"name": "risico", "description": "Risicokaart per 125 m-cel: toetsscores van model en eenvoudige kaarten, "
+                                      "de aangewezen cellen en de tekst voor het Algoritmeregister."},
     {"name": "overleg", "description": "Tweewekelijks overleg: briefing en actielog."},
 ]
 

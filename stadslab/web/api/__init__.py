@@ -1,5 +1,5 @@
 """The JSON/GeoJSON/CSV API behind every page (mounted under /api), one module per page's data."""
 
-from stadslab.web.api import areas, catalog, incidents, monitor, overleg
+from stadslab.web.api import areas, catalog, incidents, monitor, overleg, risk
 
-ROUTERS = [catalog, areas, monitor, incidents, overleg]
+ROUTERS = [catalog, areas, monitor, incidents, risk, overleg]

@@ -1,5 +1,5 @@
 """Pages of the web app, one module per page, registered in this explicit list (order = routing order)."""
 
-from stadslab.web.pages import auth, dataset, docs, home, incidenten, monitor, overleg
+from stadslab.web.pages import auth, dataset, docs, home, incidenten, monitor, overleg, risico
 
-PAGES = [home, auth, monitor, incidenten, overleg, dataset, docs]
+PAGES = [home, auth, monitor, incidenten, risico, overleg, dataset, docs]
