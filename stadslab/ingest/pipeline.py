@@ -327,27 +327,27 @@ def _assign_points(con, ds: Dataset, crs: str):
 
 
 def _derive_parent_codes(con, ds: Dataset) -> tuple[dict[str, Any], str]:
-    """Buurt-level records get their wijk_code and gemeente_code (wijk-level: gemeente_code) from the
-    area registry at ingest, so analyses can roll up by codes without geometry (geometry at the edges)."""
+    """Area-coded records get ``wijk_code`` and ``gemeente_code`` from the area registry at ingest, so
+    analyses roll up by codes without geometry (geometry at the edges). A code may be a buurt, a wijk
+    or the gemeente itself (CBS Kerncijfers mix the three levels in one table)."""
     code = ds.field_with_role("area_code")
-    have = {f.name for f in ds.fields}
-    wanted = [c for c in (["wijk_code", "gemeente_code"] if ds.geography.level == "buurt" else ["gemeente_code"])
-              if c not in have]
+    wanted = [c for c in ("wijk_code", "gemeente_code") if c not in {f.name for f in ds.fields}]
     registered = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'stadslab' "
                              "AND table_name = 'areas'").fetchone()[0]
     if not wanted or not registered:
         return {}, "__clean"
     year = ds.geography.division_year
-    parent = "a.parent_code" if ds.geography.level == "buurt" else "NULL::VARCHAR"
-    cols = {"wijk_code": f"{parent} AS wijk_code", "gemeente_code": "a.gemeente_code AS gemeente_code"}
+    cols = {"wijk_code": "CASE a.level WHEN 'buurt' THEN a.parent_code WHEN 'wijk' THEN a.code END AS wijk_code",
+            "gemeente_code": "CASE a.level WHEN 'gemeente' THEN a.code ELSE a.gemeente_code END AS gemeente_code"}
     # the declared division year first; codes are stable across most redivisions, so else the latest
     prefer = f"(year = {int(year)}) DESC, " if year else ""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE __final AS
         SELECT c.*, {', '.join(cols[w] for w in wanted)} FROM __clean c
-        LEFT JOIN (SELECT DISTINCT ON (code) code, parent_code, gemeente_code FROM stadslab.areas a
-                   WHERE level = {V.lit(ds.geography.level)} ORDER BY code, {prefer}year DESC) a
+        LEFT JOIN (SELECT DISTINCT ON (code) code, level, parent_code, gemeente_code FROM stadslab.areas
+                   ORDER BY code, {prefer}year DESC) a
           ON a.code = c.{V.q(code.name)}""")
-    rows, known = con.execute("SELECT count(*), count(gemeente_code) FROM __final").fetchone()
+    rows, known = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {V.q(wanted[-1])} IS NOT NULL "
+                              f"OR {V.q(code.name)} IN (SELECT code FROM stadslab.areas)) FROM __final").fetchone()
     return {"rows": rows, "assigned": known, "outside": rows - known, "no_coordinates": 0,
             "assigned_share": known / rows if rows else 1.0}, "__final"
 
