@@ -39,7 +39,7 @@ demo: $(STAMP)
 	@$(BIN)/stadslab predict backtest groningen_fietsdiefstal -w $(DEMO) --start 2017-01-01 --end 2017-10-01 \
 	   --register $(DEMO)/algoritmeregister >/dev/null && echo "risicomodel getoetst (zie /risico)"
 	@$(BIN)/stadslab predict risk groningen_fietsdiefstal -w $(DEMO) >/dev/null && echo "risicokaart gemaakt"
-	$(BIN)/stadslab serve -w $(DEMO) --host $(HOST) --port $(PORT)
+	$(BIN)/stadslab serve -w $(DEMO) --host $(HOST) --port $(PORT) --refresh-every 60
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest -q

@@ -73,6 +73,33 @@ def _reason(ws: Workspace, wh: Warehouse, ds: Dataset) -> str | None:
     return None
 
 
+def refresh_changed(ws: Workspace, wh: Warehouse, catalog: Catalog, only: list[str] | None = None, *,
+                    dry_run: bool = False, progress_for: Callable[[str], Any] | None = None,
+                    on_result: Callable[[dict[str, Any], LoadResult | None], None] | None = None) -> list[dict[str, Any]]:
+    """Reload exactly the datasets whose source (or catalog entry) changed; one failing source does
+    not stop the others. Returns one record per reloaded dataset (status geladen / mislukt).
+    ``progress_for(dataset)`` gives a context manager yielding a progress callback (the CLI's bar)."""
+    from contextlib import nullcontext
+
+    done = []
+    for d in changed_datasets(ws, wh, catalog, only):
+        if d.reason is None:
+            continue
+        rec: dict[str, Any] = {"dataset": d.dataset, "reason": d.reason}
+        res = None
+        if not dry_run:
+            with (progress_for(d.dataset) if progress_for else nullcontext(None)) as say:
+                try:
+                    res = ingest_dataset(ws, wh, catalog, d.dataset, trigger="refresh", progress=say)
+                    rec.update(status="geladen", version=res.version, rows=res.rows_loaded, rejected=res.rows_rejected)
+                except StadslabError as exc:
+                    rec.update(status="mislukt", error=str(exc))
+        if on_result is not None:
+            on_result(rec, res)
+        done.append(rec)
+    return done
+
+
 def rollback(ws: Workspace, wh: Warehouse, catalog: Catalog, dataset_id: str, version: int) -> None:
     ds = catalog.get(dataset_id)
     after = None

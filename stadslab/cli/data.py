@@ -11,7 +11,7 @@ from rich.table import Table
 
 from stadslab import operations as ops
 from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, err_console, print_json, progress, workspace
-from stadslab.errors import StadslabError, ValidationFailed, WarehouseError
+from stadslab.errors import ValidationFailed, WarehouseError
 from stadslab.workspace import init_workspace
 
 
@@ -74,30 +74,20 @@ def refresh(ws: Optional[str] = WorkspaceOpt,
     w = workspace(ws)
     failures: list[str] = []
 
+    def show(rec: dict, res) -> None:
+        if "status" not in rec and not as_json:       # --dry-run
+            console.print(f"• {rec['dataset']} zou opnieuw geladen worden — {escape(rec['reason'])}")
+        elif rec.get("status") == "mislukt":
+            failures.append(rec["dataset"])
+            if not as_json:
+                err_console.print(f"[red]✗ {rec['dataset']}[/]: {escape(rec['error'])}")
+        elif res is not None and not as_json:
+            _print_load(res, reason=rec["reason"])
+
     def step() -> list[dict]:
-        cat = w.catalog()
-        done = []
         with w.warehouse() as wh:
-            for d in ops.changed_datasets(w, wh, cat, datasets or None):
-                if d.reason is None:
-                    continue
-                rec = {"dataset": d.dataset, "reason": d.reason}
-                if dry_run:
-                    done.append(rec)
-                    continue
-                with progress(f"laden {d.dataset}", quiet=as_json) as say:
-                    try:
-                        res = ops.ingest_dataset(w, wh, cat, d.dataset, trigger="refresh", progress=say)
-                        rec.update(status="geladen", version=res.version, rows=res.rows_loaded,
-                                   rejected=res.rows_rejected)
-                        if not as_json:
-                            _print_load(res, reason=d.reason)
-                    except StadslabError as exc:  # one bad source must not stop the others
-                        rec.update(status="mislukt", error=str(exc))
-                        failures.append(d.dataset)
-                        if not as_json:
-                            err_console.print(f"[red]✗ {d.dataset}[/]: {escape(str(exc))}")
-                done.append(rec)
+            done = ops.refresh_changed(w, wh, w.catalog(), datasets or None, dry_run=dry_run, on_result=show,
+                                       progress_for=lambda d: progress(f"laden {d}", quiet=as_json))
         if as_json:
             print_json({"reloaded": done})
         elif not done:

@@ -12,7 +12,9 @@ from stadslab.cli.common import WorkspaceOpt, err_console, workspace as resolve_
 def serve(workspace: Optional[str] = WorkspaceOpt,
           host: str = typer.Option("127.0.0.1", "--host", help="Adres om op te luisteren (0.0.0.0 = alle netwerken)"),
           port: int = typer.Option(8000, "--port", "-p", help="Poort"),
-          read_only: bool = typer.Option(False, "--alleen-lezen", help="Warehouse alleen-lezen openen")) -> None:
+          read_only: bool = typer.Option(False, "--alleen-lezen", help="Warehouse alleen-lezen openen"),
+          refresh_every: float = typer.Option(0, "--refresh-every", help="Ververs gewijzigde bronnen elke N seconden "
+                                              "terwijl de app draait (0 = uit); de server is de enige schrijver")) -> None:
     """Start de webapp: startpagina, gebiedsmonitor, incidentenkaart, overleg en de API (/docs)."""
     import uvicorn
 
@@ -20,6 +22,8 @@ def serve(workspace: Optional[str] = WorkspaceOpt,
 
     ws = resolve_workspace(workspace)
     app = create_app(ws, read_only=read_only)
+    if refresh_every > 0 and not read_only:
+        app.state.stadslab.start_refresh_loop(refresh_every)
 
     err_console.print(f"Stadslab draait op [bold]http://{host}:{port}[/] (werkruimte {ws.root}); stoppen met Ctrl+C")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)

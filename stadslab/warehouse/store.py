@@ -81,7 +81,9 @@ class Warehouse:
             con = connect(path, read_only=read_only)
         except duckdb.IOException as exc:
             raise WarehouseError(f"het warehouse {path} is niet te openen: {exc}",
-                                 hint="draait er nog een 'stadslab refresh --watch' of een ander schrijvend proces?") from None
+                                 hint="draait 'stadslab serve' of 'stadslab refresh --watch' op deze werkruimte? Eén proces "
+                                      "tegelijk mag schrijven: stop het, of laat de app verversen met "
+                                      "'stadslab serve --refresh-every 60'") from None
         if not read_only:
             con.execute(META_DDL)
         return cls(con, path, read_only)

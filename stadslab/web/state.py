@@ -65,5 +65,35 @@ class AppState:
             self.generation += 1
             self.__dict__.pop("catalog", None)
 
+    def refresh_changed(self) -> list[dict]:
+        """Reload what changed in the workspace's sources, inside this process (the warehouse's one
+        writer): the dagmonitor refresh while the app runs. Caches expire with ``generation``."""
+        from stadslab import operations as ops
+
+        with self.writer() as wh:
+            done = ops.refresh_changed(self.workspace, wh, self.workspace.catalog())
+        return done
+
+    def start_refresh_loop(self, every_seconds: float) -> threading.Thread:
+        """A daemon thread that calls ``refresh_changed`` every ``every_seconds``; failures are logged
+        in ``stadslab.loads`` by the ingest itself and never stop the loop."""
+        import logging
+        import time
+
+        log = logging.getLogger("stadslab.refresh")
+
+        def loop() -> None:
+            while True:
+                time.sleep(every_seconds)
+                try:
+                    for rec in self.refresh_changed():
+                        log.warning("verversen: %s %s", rec["dataset"], rec.get("status"))
+                except Exception as exc:  # keep serving; the next round tries again
+                    log.error("verversen mislukt: %s", exc)
+
+        thread = threading.Thread(target=loop, name="stadslab-refresh", daemon=True)
+        thread.start()
+        return thread
+
     def close(self) -> None:
         self._wh.close()

@@ -1,0 +1,51 @@
+"""The server is the warehouse's one writer: with --refresh-every it reloads a changed source itself,
+and a refresh from another shell meanwhile gets a clear message instead of a broken file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+
+import httpx
+
+from tests.conftest import VENV_BIN, run_cli
+from tests.web.conftest import free_port
+
+DATASET = "utrecht_misdrijven_buurt_2023"
+SOURCE = "nl/politie/utrecht_buurt_geregistreerde_misdrijven_totaal_2023.csv"
+
+
+def _wait(url: str, ok, timeout: float = 60) -> dict:
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        try:
+            last = httpx.get(url, timeout=2)
+            if last.status_code == 200 and ok(last.json()):
+                return last.json()
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"{url}: condition not met; last answer {last and last.text[:300]}")
+
+
+def test_server_refreshes_changed_source_and_blocks_other_writers(demo_ws, tmp_path):
+    ws = tmp_path / "ws"
+    shutil.copytree(demo_ws, ws)
+    port = free_port()
+    proc = subprocess.Popen([str(VENV_BIN / "stadslab"), "serve", "-w", str(ws), "--port", str(port),
+                             "--refresh-every", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/api/datasets/{DATASET}"
+        assert _wait(url, lambda d: True)["versie"] == 1
+        other = run_cli("refresh", "-w", str(ws), check=False)
+        assert other.returncode == 7 and "stadslab serve" in other.stderr
+        src = ws / "data" / SOURCE
+        lines = src.read_text(encoding="utf-8").splitlines(keepends=True)
+        src.write_text("".join(lines[:-1]), encoding="utf-8")        # the holder delivers one buurt less
+        got = _wait(url, lambda d: d["versie"] == 2)
+        assert got["rijen"] == 110
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
