@@ -3,6 +3,7 @@ uvicorn server (``stadslab serve``) on a free port, logged-in httpx clients, and
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import re
@@ -10,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -51,32 +53,41 @@ def web_ws(demo_ws, tmp_path_factory) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def server(web_ws) -> str:
-    """Base URL of a real ``stadslab serve`` over ``web_ws``."""
+@contextlib.contextmanager
+def running_server(ws: Path, *extra: str, ready: str = "/api/incidenten") -> Iterator[str]:
+    """A real ``stadslab serve`` over ``ws`` on a free port; yields its base URL, stops it after."""
     port = free_port()
-    log = open(web_ws / "server.log", "w")
-    proc = subprocess.Popen([str(VENV_BIN / "stadslab"), "serve", "-w", str(web_ws), "--port", str(port)],
+    log = open(ws / "server.log", "w")
+    proc = subprocess.Popen([str(VENV_BIN / "stadslab"), "serve", "-w", str(ws), "--port", str(port), *extra],
                             stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ})
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
         try:
-            if httpx.get(base + "/api/incidenten", timeout=2).status_code == 200:
+            if httpx.get(base + ready, timeout=2).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
         if proc.poll() is not None or time.time() > deadline:
             proc.kill()
-            raise RuntimeError("stadslab serve start niet:\n" + (web_ws / "server.log").read_text())
+            raise RuntimeError("stadslab serve start niet:\n" + (ws / "server.log").read_text())
         time.sleep(0.2)
-    yield base
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(web_ws) -> Iterator[str]:
+    """Base URL of a real ``stadslab serve`` over ``web_ws``."""
+    with running_server(web_ws) as base:
+        yield base
 
 
 def csrf_of(html: str) -> str:

@@ -14,11 +14,8 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -27,8 +24,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import REPO, UTRECHT_BUURTEN_RD, VENV_BIN, run_cli
-from tests.web.conftest import csrf_of, free_port, login_client
+from tests.conftest import UTRECHT_BUURTEN_RD, run_cli
+from tests.web.conftest import csrf_of, login_client, running_server
 from tests.web.synthetic import ENTRY, write_incidents
 
 DS = "groningen_fietsdiefstal"
@@ -60,30 +57,8 @@ def risk_ws(demo_ws, tmp_path_factory) -> tuple[Path, dict]:
 
 @pytest.fixture(scope="module")
 def risk_server(risk_ws):
-    root, _ = risk_ws
-    port = free_port()
-    log = open(root / "server.log", "w")
-    proc = subprocess.Popen([str(VENV_BIN / "stadslab"), "serve", "-w", str(root), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(base + "/api/risico", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("stadslab serve start niet:\n" + (root / "server.log").read_text())
-        time.sleep(0.2)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with running_server(risk_ws[0], ready="/api/risico") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,12 @@ and a refresh from another shell meanwhile gets a clear message instead of a bro
 from __future__ import annotations
 
 import shutil
-import subprocess
 import time
 
 import httpx
 
-from tests.conftest import VENV_BIN, run_cli
-from tests.web.conftest import free_port
+from tests.conftest import run_cli
+from tests.web.conftest import running_server
 
 DATASET = "utrecht_misdrijven_buurt_2023"
 SOURCE = "nl/politie/utrecht_buurt_geregistreerde_misdrijven_totaal_2023.csv"
@@ -33,11 +32,8 @@ def _wait(url: str, ok, timeout: float = 60) -> dict:
 def test_server_refreshes_changed_source_and_blocks_other_writers(demo_ws, tmp_path):
     ws = tmp_path / "ws"
     shutil.copytree(demo_ws, ws)
-    port = free_port()
-    proc = subprocess.Popen([str(VENV_BIN / "stadslab"), "serve", "-w", str(ws), "--port", str(port),
-                             "--refresh-every", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/api/datasets/{DATASET}"
+    with running_server(ws, "--refresh-every", "1") as base:
+        url = f"{base}/api/datasets/{DATASET}"
         assert _wait(url, lambda d: True)["versie"] == 1
         other = run_cli("refresh", "-w", str(ws), check=False)
         assert other.returncode == 7 and "stadslab serve" in other.stderr
@@ -46,6 +42,3 @@ def test_server_refreshes_changed_source_and_blocks_other_writers(demo_ws, tmp_p
         src.write_text("".join(lines[:-1]), encoding="utf-8")        # the holder delivers one buurt less
         got = _wait(url, lambda d: d["versie"] == 2)
         assert got["rijen"] == 110
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
