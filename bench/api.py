@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +36,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 STADSLAB = REPO / ".venv" / "bin" / "stadslab"
+sys.path.insert(0, str(REPO))
+
+from stadslab.web.launch import running_server  # noqa: E402,F401 (map_page.py imports it from here)
 G = "/api/incidenten/groningen_fietsdiefstal"
 FILTERS = ["periode=28d", "periode=14d", "periode=kwartaal", "periode=jaar", "periode=28d&dagdeel=avond",
            "periode=kwartaal&dagdeel=nacht&dagdeel=avond", "periode=jaar&dag=6&dag=7", "periode=28d&dag=1"]
@@ -49,12 +50,6 @@ ENDPOINTS = {
     "table (monitor)": [f"/api/monitor/tabel?gebied={c}" for c in ("GM0344", "WK034401", "WK034409")],
     "hotspot (125 m raster)": [f"{G}/raster.geojson?{f}" for f in FILTERS],
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -70,32 +65,6 @@ def demo_workspace(path: str | None):
         yield ws
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def running_server(ws: Path):
-    port = free_port()
-    proc = subprocess.Popen([str(STADSLAB), "serve", "-w", str(ws), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if httpx.get(base + "/api/incidenten", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("stadslab serve start niet: " + (proc.stderr.read().decode() if proc.stderr else ""))
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def measure(base: str, urls: list[str], clients: int, per_client: int) -> np.ndarray:

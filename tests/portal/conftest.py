@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import threading
 import time
@@ -22,6 +21,8 @@ import uvicorn
 import yaml
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+
+from stadslab.web.launch import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BUURTEN = REPO / "data" / "demo" / "utrecht" / "boundaries_2024" / "utrecht_buurten_2024_rd.geojson"
@@ -147,12 +148,6 @@ def personal_frame(rng: np.random.Generator, codes: list[str], persons: int = 25
         "regeling": rng.choice(REGELINGEN, len(idx), p=[0.6, 0.3, 0.1]),
         "startdatum": (pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 3 * 365, len(idx)), unit="D")).date,
     })
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LiveServer:

@@ -3,14 +3,9 @@ uvicorn server (``stadslab serve``) on a free port, logged-in httpx clients, and
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
 import re
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,19 +13,14 @@ import httpx
 import pytest
 import yaml
 
-from tests.conftest import REPO, UTRECHT_BUURTEN_RD, VENV_BIN, run_cli
+from stadslab.web.launch import running_server
+from tests.conftest import UTRECHT_BUURTEN_RD, run_cli
 from tests.web.synthetic import ENTRY, write_incidents
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORDS = {"analist": "analist-demo", "wijkmanager": "wijkmanager-demo", "privacy": "privacy-demo"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -51,36 +41,6 @@ def web_ws(demo_ws, tmp_path_factory) -> Path:
         (root / "catalog" / f"{entry['id']}.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
         run_cli("ingest", entry["id"], "-w", str(root))
     return root
-
-
-@contextlib.contextmanager
-def running_server(ws: Path, *extra: str, ready: str = "/api/incidenten") -> Iterator[str]:
-    """A real ``stadslab serve`` over ``ws`` on a free port; yields its base URL, stops it after."""
-    port = free_port()
-    log = open(ws / "server.log", "w")
-    proc = subprocess.Popen([str(VENV_BIN / "stadslab"), "serve", "-w", str(ws), "--port", str(port), *extra],
-                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env={**os.environ})
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            if httpx.get(base + ready, timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            raise RuntimeError("stadslab serve start niet:\n" + (ws / "server.log").read_text())
-        time.sleep(0.2)
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,8 @@ import pytest
 import yaml
 
 from tests.conftest import UTRECHT_BUURTEN_RD, run_cli
-from tests.web.conftest import csrf_of, login_client, running_server
+from stadslab.web.launch import running_server
+from tests.web.conftest import csrf_of, login_client
 from tests.web.synthetic import ENTRY, write_incidents
 
 DS = "groningen_fietsdiefstal"

@@ -9,7 +9,7 @@ import time
 import httpx
 
 from tests.conftest import run_cli
-from tests.web.conftest import running_server
+from stadslab.web.launch import running_server
 
 DATASET = "utrecht_misdrijven_buurt_2023"
 SOURCE = "nl/politie/utrecht_buurt_geregistreerde_misdrijven_totaal_2023.csv"
