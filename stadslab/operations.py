@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,8 +80,6 @@ def refresh_changed(ws: Workspace, wh: Warehouse, catalog: Catalog, only: list[s
     """Reload exactly the datasets whose source (or catalog entry) changed; one failing source does
     not stop the others. Returns one record per reloaded dataset (status geladen / mislukt).
     ``progress_for(dataset)`` gives a context manager yielding a progress callback (the CLI's bar)."""
-    from contextlib import nullcontext
-
     done = []
     for d in changed_datasets(ws, wh, catalog, only):
         if d.reason is None:

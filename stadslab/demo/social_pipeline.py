@@ -49,7 +49,7 @@ def _address_register(raw: Path, out: Path) -> None:
     """Postcode → buurt code from the simulated population (a holder's BAG extract in real life).
     Postcodes that the simulation put in two buurten are left out, as an ambiguous BAG match would be."""
     con = duckdb.connect()
-    benefits = open_source(raw / "werk_en_inkomen_uitkeringen.xlsx").read_all()  # noqa: F841 (DuckDB scans it)
+    con.register("benefits", open_source(raw / "werk_en_inkomen_uitkeringen.xlsx").read_all())
     con.execute(f"""
         CREATE TABLE pc AS
         SELECT lpad(regexp_replace(CAST(bsn AS VARCHAR), '(\\.0$)|[^0-9]', '', 'g'), 9, '0') AS bsn, postcode FROM (

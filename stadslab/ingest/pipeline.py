@@ -346,8 +346,8 @@ def _derive_parent_codes(con, ds: Dataset) -> tuple[dict[str, Any], str]:
         LEFT JOIN (SELECT DISTINCT ON (code) code, level, parent_code, gemeente_code FROM stadslab.areas
                    ORDER BY code, {prefer}year DESC) a
           ON a.code = c.{V.q(code.name)}""")
-    rows, known = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {V.q(wanted[-1])} IS NOT NULL "
-                              f"OR {V.q(code.name)} IN (SELECT code FROM stadslab.areas)) FROM __final").fetchone()
+    rows, known = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {V.q(code.name)} IN "
+                              "(SELECT code FROM stadslab.areas)) FROM __final").fetchone()
     return {"rows": rows, "assigned": known, "outside": rows - known, "no_coordinates": 0,
             "assigned_share": known / rows if rows else 1.0}, "__final"
 

@@ -17,6 +17,7 @@ Open and intern datasets are aggregated the same way but not gated (nothing to p
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -59,10 +60,8 @@ def _require_linkable(wh: Warehouse, other: Dataset, *, user: User, purpose: str
         raise AnalysisError(f"'{other.id}' heeft geen pseudoniemkolom (role: pseudonym) en is niet te koppelen")
 
 
-def suppression_store_path(workspace_root) -> Any:
+def suppression_store_path(workspace_root: str | Path) -> Path:
     """Where the stored suppression patterns live (outside the warehouse: they outlive versions)."""
-    from pathlib import Path
-
     return Path(workspace_root) / "gate" / "suppression.json"
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from stadslab.analyses.hotspots.gistar import (METHOD_FDR, METHOD_GI_STAR, fdr_bh, fdr_bh_adjusted, getis_ord_gi_star,
-                                              poisson_neighbourhood_p)
+from stadslab.analyses.hotspots.gistar import (METHOD_FDR, METHOD_GI_STAR, GiStarResult, fdr_bh, fdr_bh_adjusted,
+                                              getis_ord_gi_star, poisson_neighbourhood_p)
 from stadslab.analyses.hotspots.lattice import (cell_geometry, cell_ids, lattice_weights, parse_cells,
                                                  study_area_cells)
 from stadslab.errors import AnalysisError
@@ -118,14 +118,8 @@ def grid_hotspots(points_table, *, cell_m: int = 125, neighbourhood: str = "quee
 
     w = lattice_weights(sx, sy, neighbourhood)
     res = getis_ord_gi_star(x.astype(float), w, permutations=permutations, seed=seed)
-    if p_method == "auto":
-        p_method = "poisson" if x.size and x.mean() < 1 else "normal"
-    if res.p_sim is not None:
-        p_used = res.p_sim
-    elif p_method == "poisson":   # counts: exact, right also for sparse selections
-        p_used = np.where(np.isnan(res.z), np.nan, poisson_neighbourhood_p(x, w))
-    else:
-        p_used = res.p
+    p_method = resolve_p_method(x, p_method)
+    p_used = res.p_sim if res.p_sim is not None else cell_p_values(x, w, res, p_method)
     sig = fdr_bh(p_used, alpha)
     geo = cell_geometry(sx, sy, cell_m, polygons=polygons)
     out = pd.DataFrame({
@@ -144,6 +138,20 @@ def grid_hotspots(points_table, *, cell_m: int = 125, neighbourhood: str = "quee
                             study_choice=study_choice, n_points=n_points, n_missing=n_missing,
                             n_outside=n_outside, out=out))
     return out
+
+
+def resolve_p_method(counts: np.ndarray, p_method: str = "auto") -> str:
+    """"auto" → "poisson" when the mean count per study cell is below 1 (sparse), else "normal"."""
+    if p_method == "auto":
+        return "poisson" if counts.size and counts.mean() < 1 else "normal"
+    return p_method
+
+
+def cell_p_values(counts: np.ndarray, w, res: GiStarResult, p_method: str) -> np.ndarray:
+    """The p-values Gi* hot/cold calls rest on: exact Poisson (sparse counts) or the normal p."""
+    if p_method == "poisson":
+        return np.where(np.isnan(res.z), np.nan, poisson_neighbourhood_p(counts, w))
+    return res.p
 
 
 def _attrs(*, alpha: float, neighbourhood: str, cell_m: int, permutations: int, p_method: str, study_choice: str,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from stadslab.analyses.hotspots import (area_cells, fdr_bh, fdr_bh_adjusted, getis_ord_gi_star, grid_hotspots,
-                                       poisson_neighbourhood_p)
+from stadslab.analyses.hotspots import area_cells, fdr_bh, fdr_bh_adjusted, getis_ord_gi_star, grid_hotspots
+from stadslab.analyses.hotspots.grid import cell_p_values, resolve_p_method
 from stadslab.analyses.hotspots.gistar import METHOD_FDR, METHOD_GI_STAR, METHOD_POISSON
 from stadslab.analyses.hotspots.lattice import cell_geometry, cell_ids, lattice_weights, parse_cells
 from stadslab.web.state import AppState
@@ -49,8 +49,8 @@ def hotspot_cells(state: AppState, year: int, gm: str | None, points: pd.DataFra
     canon = pd.Series(counts.to_numpy(), index=cell_ids(cx, cy)).groupby(level=0).sum()
     x = canon.reindex(ids, fill_value=0).to_numpy(dtype=float)
     res = getis_ord_gi_star(x, w)
-    sparse = x.size > 0 and x.mean() < 1   # as grid_hotspots(p_method="auto"): exact Poisson for sparse counts
-    p = np.where(np.isnan(res.z), np.nan, poisson_neighbourhood_p(x, w)) if sparse else res.p
+    sparse = resolve_p_method(x) == "poisson"   # as grid_hotspots: exact Poisson for sparse counts
+    p = cell_p_values(x, w, res, "poisson" if sparse else "normal")
     sig = fdr_bh(p, alpha)
     hot, cold = sig & (res.z > 0), sig & (res.z < 0)
     # empty cold cells (fields, water, the quiet outskirts) are not drawn: thousands of them say nothing
