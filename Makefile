@@ -36,7 +36,7 @@ demo: $(STAMP)
 	@test -d $(DEMO)/catalog || $(BIN)/stadslab init $(DEMO) --demo
 	$(BIN)/stadslab refresh -w $(DEMO)
 	$(BIN)/stadslab status -w $(DEMO)
-	@$(BIN)/stadslab predict backtest groningen_fietsdiefstal -w $(DEMO) --start 2017-01-01 --end 2017-10-01 \
+	@$(BIN)/stadslab predict backtest groningen_fietsdiefstal -w $(DEMO) --start 2017-01-01 --end 2017-10-01 --reuse \
 	   --register $(DEMO)/algoritmeregister >/dev/null && echo "risicomodel getoetst (zie /risico)"
 	@$(BIN)/stadslab predict risk groningen_fietsdiefstal -w $(DEMO) >/dev/null && echo "risicokaart gemaakt"
 	$(BIN)/stadslab serve -w $(DEMO) --host $(HOST) --port $(PORT) --refresh-every 60

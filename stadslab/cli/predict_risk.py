@@ -147,6 +147,8 @@ def backtest_cmd(dataset: str = typer.Argument(..., help="Dataset-id met inciden
                  register: Optional[Path] = typer.Option(None, "--register", help="Schrijf een Algoritmeregister-"
                                                          "tekst (Markdown + JSON) in deze map"),
                  organisatie: str = typer.Option("Gemeente (in te vullen)", "--organisatie"),
+                 reuse: bool = typer.Option(False, "--reuse", help="Sla over als er al een toets is van dezelfde "
+                                            "datasetversie met dezelfde instellingen"),
                  ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Toets het model met een rollende oorsprong tegen vorige periode, langetermijnkaart en kerndichtheid."""
     from stadslab.analyses.risk.backtest import backtest, backtest_table
@@ -157,14 +159,23 @@ def backtest_cmd(dataset: str = typer.Argument(..., help="Dataset-id met inciden
         with _incidents(w, dataset, time, gemeente, year, notes) as (wh, t, version, study, time_col):
             stop = pd.Timestamp(end) if end else _last_day(t, time_col)
             first = pd.Timestamp(start) if start else stop - pd.Timedelta(days=364)
-            res = backtest(t, start=first, end=stop, period_days=period_days, study=study, time_col=time_col,
-                           refit_every=refit_every, progress=lambda i, n: say(f"periode {i}/{n}"))
-        res["dataset"], res["version"], res["notes"] = dataset, version, notes
-        with w.warehouse() as wh:
-            n = wh.save_result(f"backtest_risico_{dataset}", backtest_table(res), kind="backtest",
-                               inputs=[(dataset, int(version))], params={k: v for k, v in res.items()
-                                                                           if k not in ("per_period",)},
-                               method=METHOD)
+            requested = {"start": first.isoformat(), "end": stop.isoformat(), "period_days": period_days,
+                         "refit_every": refit_every}
+            stored = [r for r in wh.results(f"backtest_risico_{dataset}", "backtest")
+                      if r["inputs"] == [(dataset, int(version))] and r["params"].get("requested") == requested]
+            if reuse and stored:   # same data version and settings: the stored scores answer the question
+                res, n = stored[-1]["params"], stored[-1]["version"]
+            else:
+                res = backtest(t, start=first, end=stop, period_days=period_days, study=study, time_col=time_col,
+                               refit_every=refit_every, progress=lambda i, n: say(f"periode {i}/{n}"))
+                res.update(dataset=dataset, version=version, notes=notes, requested=requested)
+                n = None
+        if n is None:
+            with w.warehouse() as wh:
+                n = wh.save_result(f"backtest_risico_{dataset}", backtest_table(res), kind="backtest",
+                                   inputs=[(dataset, int(version))], params={k: v for k, v in res.items()
+                                                                               if k not in ("per_period",)},
+                                   method=METHOD)
     res["result"] = f"results.backtest_risico_{dataset}__{n}"
     if register is not None:
         from stadslab.analyses.risk.register import register_entry, to_json, to_markdown

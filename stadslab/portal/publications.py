@@ -237,11 +237,8 @@ def store_version(wh: Warehouse, pub: Publication, release: Release) -> int:
 
 def stored_versions(wh: Warehouse, pub_id: str) -> list[dict[str, Any]]:
     """Stored versions of a publication, oldest first: version, table_name, params, rows, created_at."""
-    rows = wh.con.execute(
-        "SELECT version, table_name, params, rows, created_at, method FROM stadslab.results "
-        "WHERE name = ? AND kind = 'publicatie' ORDER BY version", [RESULT_PREFIX + pub_id]).fetchall()
-    return [{"version": v, "table_name": t, "params": json.loads(p) if isinstance(p, str) else p, "rows": r,
-             "created_at": c, "method": m} for v, t, p, r, c, m in rows]
+    return [{k: r[k] for k in ("version", "table_name", "params", "rows", "created_at", "method")}
+            for r in wh.results(RESULT_PREFIX + pub_id, "publicatie")]
 
 
 def is_current(stored: list[dict[str, Any]], pub: Publication, input_version: int | None) -> bool:

@@ -226,6 +226,17 @@ class Warehouse:
         self.con.execute("INSERT INTO stadslab.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [dataset, started_at, _now(), status, version, message[:4000], current_user(), trigger])
 
+    def results(self, name: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """Stored versions of result ``name`` (optionally of ``kind``), oldest first; ``inputs`` are
+        (dataset, version) pairs, ``params`` a dict."""
+        rows = _records(self.con.execute(
+            "SELECT * FROM stadslab.results WHERE name = ? AND (? IS NULL OR kind = ?) ORDER BY version",
+            [name, kind, kind]))
+        for r in rows:
+            r["inputs"] = [(str(d), int(v)) for d, v in r["inputs"] or []]
+            r["params"] = r["params"] or {}
+        return rows
+
     def save_result(self, name: str, table, *, kind: str, inputs: list[tuple[str, int]],
                     params: dict[str, Any], method: str) -> int:
         """Store an analysis result as ``results."<name>__<n>"`` with its provenance; returns n."""

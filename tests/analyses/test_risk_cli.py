@@ -83,3 +83,13 @@ def test_risk_cli_flags_top_cells(risk_ws, tmp_path):
     assert all(c["toelichting"] for c in res["cells"])
     table = pd.read_csv(out)
     assert table.flagged.sum() == res["flagged_cells"] and table["rank"].min() == 1
+
+
+def test_backtest_reuse_skips_an_identical_run_but_not_other_settings(risk_ws):
+    args = ["backtest", "inbraken", "-w", str(risk_ws), "--start", "2023-11-24", "--end", "2023-12-29",
+            "--refit-every", "13", "--json", "--reuse"]
+    first = json.loads(CliRunner().invoke(app, args).stdout)
+    again = json.loads(CliRunner().invoke(app, args).stdout)
+    assert again["result"] == first["result"] and again["models"] == first["models"]
+    other = json.loads(CliRunner().invoke(app, [*args[:5], "2023-12-08", *args[6:]]).stdout)
+    assert other["result"] != first["result"]

@@ -12,7 +12,6 @@ then cell id), so the map of a baseline is exactly the map that was scored.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
@@ -71,15 +70,12 @@ class Stored:
 def latest(state: AppState, name: str, kind: str) -> Stored | None:
     """The newest stored result ``name`` of ``kind`` (cached per generation: a save from the app bumps it)."""
     def compute() -> Stored | None:
-        row = state.warehouse().con.execute(
-            """SELECT name, version, table_name, kind, inputs, params, method, rows, created_at, created_by
-               FROM stadslab.results WHERE name = ? AND kind = ? ORDER BY version DESC LIMIT 1""",
-            [name, kind]).fetchone()
-        if row is None:
+        stored = state.warehouse().results(name, kind)
+        if not stored:
             return None
-        inputs = tuple((str(d), int(v)) for d, v in json.loads(row[4] or "[]"))
-        return Stored(row[0], int(row[1]), row[2], row[3], inputs, json.loads(row[5] or "{}"), row[6] or "",
-                      int(row[7] or 0), row[8], row[9])
+        r = stored[-1]
+        return Stored(r["name"], int(r["version"]), r["table_name"], r["kind"], tuple(r["inputs"]), r["params"],
+                      r["method"] or "", int(r["rows"] or 0), r["created_at"], r["created_by"])
     return state.cache.get_or_compute(("risk_latest", state.generation, name, kind), compute)
 
 
