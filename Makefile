@@ -19,12 +19,13 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 install: $(STAMP)
 
-# Java 17 runs PySpark (the distributed backend); Chromium drives the browser tests.
+# Java 17 runs PySpark (the distributed backend); Chromium drives the browser tests; Mosquitto is the
+# real MQTT broker the streaming tests start.
 system-deps:
-	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then \
-	  echo "installing Debian packages: openjdk-17-jre-headless chromium"; \
+	@if ! command -v java >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! test -x /usr/sbin/mosquitto; then \
+	  echo "installing Debian packages: openjdk-17-jre-headless chromium mosquitto"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless chromium >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless chromium mosquitto >/dev/null; \
 	fi
 
 HOST ?= 127.0.0.1
