@@ -63,4 +63,5 @@ def test_audit_log_chain_detects_tampering(tmp_path):
     lines[1] = json.dumps(rec, sort_keys=True)
     (tmp_path / "audit.jsonl").write_text("\n".join(lines) + "\n")
     problems = log.verify()
-    assert problems and "regel 3" in problems[0]
+    # the keyed chain names the edited line itself (its MAC no longer matches)
+    assert problems and "regel 2" in problems[0]
