@@ -5,6 +5,7 @@ const boot = JSON.parse(document.getElementById('incident-data').textContent);
 const form = document.getElementById('filters');
 const api = `/api/incidenten/${encodeURIComponent(boot.dataset)}`;
 let map; let last = null; let seq = 0;
+if (window.matchMedia('(max-width: 1000px)').matches) document.getElementById('filters-uitklap').open = false;  // map first on a phone
 const mapReady = makeMap('kaart', boot.bbox).then((m) => { map = m; addLayers(); return m; });  // starts with the data fetch
 
 function query() {
