@@ -4,7 +4,13 @@
       stadslab.yaml      municipality identity (name, CBS gemeente code, default area year); users/roles later
       catalog/*.yaml     one description per dataset (docs/catalog.md)
       data/              the source files the catalog points at (paths are relative to this folder)
-      warehouse.duckdb   the versioned warehouse
+      warehouse.duckdb   the versioned warehouse: open and intern datasets (the only file free SQL sees)
+      restricted.duckdb  personal and confidential datasets, same layout (ingest and the release path)
+      gate/, audit/      stored suppression patterns, the audit log
+
+Every file in a workspace is the owner's only: the process umask is 0o077 from the moment a workspace
+is opened or created, and files left readable by others (older workspaces, copied data) are made
+owner-only at open (issue 9, finding 10).
 
 Chosen with ``--workspace DIR``, else ``$STADSLAB_WORKSPACE``, else ``.stadslab/demo`` under the
 current directory (the demo workspace that ``make demo`` builds).
@@ -82,6 +88,26 @@ class Workspace:
         return self.root / "warehouse.duckdb"
 
     @property
+    def restricted_path(self) -> Path:
+        """Personal and confidential datasets: never opened by the free-SQL path."""
+        return self.root / "restricted.duckdb"
+
+    def restricted_ids(self) -> frozenset[str]:
+        """Catalog datasets classified persoonsgegevens or vertrouwelijk, read from the YAML files
+        directly, so a problem elsewhere in an entry never lets one slip into the main file."""
+        from stadslab.warehouse.store import RESTRICTED_CLASSES
+
+        out = set()
+        for yml in sorted(self.catalog_dir.glob("*.y*ml")):
+            try:
+                raw = yaml.safe_load(yml.read_text(encoding="utf-8")) or {}
+            except (OSError, yaml.YAMLError):
+                continue
+            if isinstance(raw, dict) and raw.get("classification") in RESTRICTED_CLASSES and raw.get("id"):
+                out.add(str(raw["id"]))
+        return frozenset(out)
+
+    @property
     def config(self) -> dict[str, Any]:
         path = self.root / CONFIG_FILE
         if not path.exists():
@@ -100,6 +126,7 @@ class Workspace:
                 f"geen Stadslab-werkruimte in {root} (map 'catalog' ontbreekt)",
                 hint="maak er een met 'stadslab init DIR' (of 'make demo' voor de demo), "
                      "of kies er een met --workspace DIR / STADSLAB_WORKSPACE")
+        secure_workspace(root)
         return cls(root)
 
     def catalog(self, *, strict: bool = True) -> Catalog:
@@ -109,7 +136,8 @@ class Workspace:
     def warehouse(self, *, read_only: bool = False) -> Iterator["Warehouse"]:
         from stadslab.warehouse.store import Warehouse
 
-        wh = Warehouse.open(self.warehouse_path, read_only=read_only)
+        wh = Warehouse.open(self.warehouse_path, read_only=read_only, restricted_path=self.restricted_path,
+                            restricted_ids=self.restricted_ids())
         try:
             yield wh
         finally:
@@ -120,6 +148,7 @@ def init_workspace(root: Path, *, demo: bool = False, municipality: str | None =
                    gemeente_code: str | None = None) -> Workspace:
     """Create a workspace folder. With ``demo`` the bundled catalog and real data are copied in."""
     root = root.expanduser().resolve()
+    os.umask(OWNER_ONLY_UMASK)     # before the first file: the holders' files, the key, the workspace
     if (root / "catalog").exists() and any((root / "catalog").iterdir()):
         raise WorkspaceError(f"{root} is al een werkruimte met een catalogus",
                              hint="kies een lege map, of werk met deze verder")
@@ -132,9 +161,34 @@ def init_workspace(root: Path, *, demo: bool = False, municipality: str | None =
         for yml in sorted(DEMO_CATALOG.glob("*.yaml")):
             shutil.copy2(yml, root / "catalog" / yml.name)
         shutil.copytree(DEMO_DATA, root / "data", dirs_exist_ok=True)
+        shutil.copytree(DEMO_CATALOG.parent / "projects", root / "projects", dirs_exist_ok=True)  # project register
         build_social_demo(root)   # simulated source holders pseudonymise their files next to the workspace
     else:
         config = {"municipality": {"name": municipality or "Mijn gemeente",
                                    "gemeente_code": gemeente_code or "GM0000", "division_year": 2024}}
     (root / CONFIG_FILE).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    secure_workspace(root)     # files copied with copy2 keep their source mode: make them owner-only too
     return Workspace(root)
+
+
+OWNER_ONLY_UMASK = 0o077
+
+
+def secure_workspace(root: Path) -> None:
+    """Owner-only from here on (umask 0o077 for this process), and owner-only for what is there:
+    the workspace folder, its files and folders (warehouse files, data, gate/, audit/). Files of other
+    owners are left alone (chmod would fail; the check in docs/security.md names them)."""
+    os.umask(OWNER_ONLY_UMASK)
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [None, *dirnames, *filenames]:
+            path = dirpath if name is None else os.path.join(dirpath, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if (st.st_mode & 0o077) and not os.path.islink(path) and (uid is None or st.st_uid == uid):
+                try:
+                    os.chmod(path, st.st_mode & 0o7700)
+                except OSError:
+                    pass

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, print_json, workspace
+from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, print_json, read_warehouse, workspace
 from stadslab.errors import AccessDenied, AnalysisError
 from stadslab.privacy.access import ANONYMOUS, AccessConfig, User
 from stadslab.privacy.audit import AuditLog
@@ -30,10 +30,27 @@ def login(config: dict, user_id: Optional[str]) -> User:
         return ANONYMOUS
     user = AccessConfig.from_config(config).user(user_id)
     if user.password_hash:
-        password = os.environ.get("STADSLAB_PASSWORD") or typer.prompt(f"wachtwoord voor {user_id}", hide_input=True)
+        password = os.environ.get("STADSLAB_PASSWORD") or _ask_password(user_id)
         if not verify_password(password, user.password_hash):
             raise AccessDenied(f"wachtwoord van '{user_id}' klopt niet")
     return user
+
+
+def _ask_password(user_id: str) -> str:
+    """Ask in the terminal; without one (a script, a pipe) say in Dutch how to pass it, and stop cleanly
+    (getpass would warn in English and echo, and typer would print 'Aborted.')."""
+    import sys
+
+    import click
+
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        raise AccessDenied(f"geen wachtwoord voor '{user_id}': er is geen terminal om het te vragen",
+                           hint="zet het wachtwoord in de omgevingsvariabele STADSLAB_PASSWORD, of draai de "
+                                "opdracht in een terminal")
+    try:
+        return typer.prompt(f"wachtwoord voor {user_id}", hide_input=True, err=True)
+    except click.exceptions.Abort:
+        raise AccessDenied(f"geen wachtwoord ingevoerd voor '{user_id}'") from None
 
 
 def _where(specs: list[str]) -> dict[str, list[str]]:
@@ -51,11 +68,14 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
               where: list[str] = typer.Option([], "--where", help="Filter KOLOM=WAARDE (één hele categorie)"),
               link: list[str] = typer.Option([], "--link", help="Koppel op pseudoniem: DATASET[:EIGEN_KOLOM], bijv. sociaal_uitkeringen:pseudo_id_ouder (dimensie in_<id>)"),
               hierarchy: Optional[str] = typer.Option(None, "--hierarchy", help="KIND:OUDER, bijv. buurt_code:wijk_code"),
-              user: Optional[str] = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml"),
+              user: Optional[str] = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml; het wachtwoord wordt gevraagd, of komt uit $STADSLAB_PASSWORD (scripts, geen terminal)"),
               purpose: Optional[str] = typer.Option(None, "--purpose", help="Doel (doelbinding)"),
               out: Optional[Path] = typer.Option(None, "--out", help="Schrijf de tabel naar dit CSV-bestand"),
               ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
-    """Tel per groep; persoonsgegevens alleen via de publicatiepoort (minimaal 15) en met auditregel."""
+    """Tel per groep; persoonsgegevens alleen via de publicatiepoort (minimaal 15) en met auditregel.
+
+    Met --user wordt het wachtwoord gevraagd; in scripts (zonder terminal) komt het uit de
+    omgevingsvariabele STADSLAB_PASSWORD."""
     w = workspace(ws)
     entry = w.catalog().get(dataset)
     who = login(w.config, user)
@@ -64,7 +84,7 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
         child, _, parent = hierarchy.partition(":")
         hier = {child.strip(): parent.strip()}
     store = SuppressionStore(suppression_store_path(w.root)) if entry.is_personal else None
-    with w.warehouse(read_only=True) as wh:
+    with read_warehouse(w) as wh:
         rel = release_aggregate(wh, entry, user=who, purpose=purpose, by=[c.strip() for c in by.split(",") if c.strip()],
                                 filters=_where(where), hierarchy=hier, audit=AuditLog(w.root / "audit" / "audit.jsonl"),
                                 store=store, route="cli:aggregate", link=[w.catalog().get(d.split(":")[0]) for d in link],

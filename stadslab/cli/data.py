@@ -11,7 +11,8 @@ from rich.table import Table
 
 from stadslab import operations as ops
 from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, err_console, print_json, progress, workspace
-from stadslab.errors import ValidationFailed, WarehouseError
+from stadslab.cli.common import read_warehouse, with_retry
+from stadslab.errors import AccessDenied, ValidationFailed, WarehouseError
 from stadslab.workspace import init_workspace
 
 
@@ -104,25 +105,45 @@ def refresh(ws: Optional[str] = WorkspaceOpt,
 
 
 def versions(dataset: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
-    """Alle versies van een dataset met herkomst."""
+    """Alle versies van een dataset met herkomst, en een mislukte laadpoging zolang die nog geldt."""
+    from stadslab.formatting import nl_datetime, nl_number, shorten
+
     w = workspace(ws)
-    with w.warehouse(read_only=True) as wh:
+    with read_warehouse(w) as wh:
         rows = wh.versions(dataset)
         loads = wh.loads(dataset, limit=10)
+        open_failures = _open_failures(w, wh, dataset, loads)
     if as_json:
-        print_json({"versions": rows, "loads": loads})
+        print_json({"versions": rows, "loads": loads, "open_failures": open_failures})
         return
     if not rows:
         console.print(f"'{dataset}' is nog niet geladen")
     t = Table("versie", "huidig", "rijen", "afgewezen", "geladen", "door", "bron (sha256)")
     for r in rows:
         src = ", ".join(f"{f['path']} ({f['sha256'][:10]})" for f in r["source_files"])
-        t.add_row(str(r["version"]), "✓" if r["is_current"] else "", str(r["rows_loaded"]), str(r["rows_rejected"]),
-                  f"{r['finished_at']:%Y-%m-%d %H:%M:%S}", r["loaded_by"], escape(src))
+        t.add_row(str(r["version"]), "✓" if r["is_current"] else "", nl_number(r["rows_loaded"]),
+                  nl_number(r["rows_rejected"]), nl_datetime(r["finished_at"]), r["loaded_by"], escape(src))
     console.print(t)
-    failed = [l for l in loads if l["status"] != "geladen"]
-    for l in failed[:3]:
-        console.print(f"[yellow]mislukte laadpoging {l['started_at']:%Y-%m-%d %H:%M}[/]: {escape(l['message'][:300])}")
+    for l in open_failures[:3]:
+        console.print(f"[yellow]mislukte laadpoging {nl_datetime(l['started_at'])}[/]: {escape(shorten(l['message'], 600))}",
+                      soft_wrap=True)
+
+
+def _open_failures(w, wh, dataset: str, loads: list[dict]) -> list[dict]:
+    """Failed loads that still matter: newer than the last good load, and only while the source on disk
+    still differs from the latest version (after the file is fixed or restored they are history)."""
+    failed = []
+    for l in loads:                                # newest first
+        if l["status"] == "geladen":
+            break
+        failed.append(l)
+    if not failed:
+        return []
+    try:
+        decision = ops.changed_datasets(w, wh, w.catalog(), only=[dataset])
+    except Exception:                              # catalog or source unreadable: keep showing the failure
+        return failed
+    return failed if any(d.reason for d in decision) else []
 
 
 def rollback(dataset: str, version: int, ws: Optional[str] = WorkspaceOpt) -> None:
@@ -136,23 +157,42 @@ def rollback(dataset: str, version: int, ws: Optional[str] = WorkspaceOpt) -> No
 
 def query(sql: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt,
           limit: int = typer.Option(1000, help="Maximaal aantal rijen")) -> None:
-    """Alleen-lezen SQL op het warehouse (datasets heten zoals hun id)."""
+    """Alleen-lezen SQL op open en interne datasets (datasets heten zoals hun id).
+
+    Persoonsgegevens en vertrouwelijke datasets zijn voor deze verbinding onbereikbaar: ze staan in een
+    ander bestand, dat deze verbinding niet kan openen (gebruik 'stadslab aggregate')."""
     import duckdb
 
+    from stadslab.warehouse.sqlpath import open_sql_connection, restricted_in_main
+
     w = workspace(ws)
-    refuse_restricted_tables(sql, w.catalog())
-    with w.warehouse(read_only=True) as wh:
-        try:
-            # only the warehouse: no read_csv/read_parquet of files around the catalog's rules
-            wh.con.execute("SET enable_external_access = false")
-            rel = wh.con.sql(sql)
-            if rel is None:
-                raise WarehouseError("de opdracht gaf geen resultaat (alleen SELECT-query's)")
-            cols = rel.columns
-            rows = rel.limit(limit).fetchall()
-        except duckdb.Error as exc:
-            raise WarehouseError(f"query mislukt: {exc}", hint="het warehouse is alleen-lezen; "
-                                 "datasets zijn te vinden met 'stadslab status'") from None
+    restricted = w.restricted_ids()
+    refuse_restricted_tables(sql, w, restricted)
+    con = with_retry(lambda: open_sql_connection(w.warehouse_path))
+    try:
+        old = restricted_in_main(con, restricted)
+        if old:     # an older workspace: personal data still in the main file until it is moved
+            raise WarehouseError("vrije SQL is uitgeschakeld: het warehouse bevat nog afgeschermde datasets "
+                                 f"({', '.join(old)})", hint="'stadslab refresh' verplaatst ze naar restricted.duckdb")
+        rel = con.sql(sql)
+        if rel is None:
+            raise WarehouseError("de opdracht gaf geen resultaat (alleen SELECT-query's)")
+        cols = rel.columns
+        rows = rel.limit(limit).fetchall()
+    except duckdb.PermissionException as exc:
+        audit_refused_sql(w, sql, "bestandstoegang geweigerd")
+        raise WarehouseError(f"query geweigerd: {str(exc).splitlines()[0]}",
+                             hint="vrije SQL leest alleen de open en interne datasets in het warehouse; "
+                                  "persoonsgegevens via 'stadslab aggregate'") from None
+    except duckdb.Error as exc:
+        named = [d for d in sorted(restricted) if d.lower() in str(exc).lower()]
+        if named:   # e.g. query('FROM so' || 'ciaal_x'): the table is not there, but the attempt is recorded
+            audit_refused_sql(w, sql, "vrije SQL zocht een afgeschermde dataset", dataset=named[0])
+        raise WarehouseError(f"query mislukt: {str(exc).splitlines()[0]}",
+                             hint="het warehouse is alleen-lezen; open en interne datasets staan in "
+                                  "'stadslab status'") from None
+    finally:
+        con.close()
     if as_json:
         print_json([dict(zip(cols, r)) for r in rows])
         return
@@ -162,26 +202,27 @@ def query(sql: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt,
     console.print(t)
 
 
-def refuse_restricted_tables(sql: str, catalog) -> None:
-    """Raw SQL may touch open and intern datasets only; personal and confidential data go through
-    ``stadslab aggregate`` (access by purpose, publication gate, audit)."""
-    import sqlglot
-    from sqlglot import exp
+def refuse_restricted_tables(sql: str, w, restricted: frozenset[str]) -> None:
+    """A friendly early refusal (and an audit entry) when SQL names a restricted dataset. Not the
+    protection — the free-SQL connection cannot reach those datasets at all (warehouse/sqlpath.py) —
+    but it tells the user where to go instead, and records the attempt."""
+    text = sql.lower()
+    for ds_id in sorted(restricted):
+        if ds_id.lower() in text:
+            audit_refused_sql(w, sql, "vrije SQL noemt een afgeschermde dataset", dataset=ds_id)
+            raise AccessDenied(f"'{ds_id}' is afgeschermd (persoonsgegevens of vertrouwelijk): niet via vrije SQL",
+                               hint=f"gebruik 'stadslab aggregate {ds_id} --by … --user … --purpose …' "
+                                    "(toegang op doel, publicatiepoort, auditlog)")
 
-    from stadslab.errors import AccessDenied
 
-    try:
-        trees = sqlglot.parse(sql, dialect="duckdb")
-    except sqlglot.errors.ParseError as exc:
-        raise WarehouseError(f"query is niet te lezen: {str(exc).splitlines()[0]}") from None
-    names = {t.name.lower() for tree in trees if tree is not None for t in tree.find_all(exp.Table)}
-    for d in catalog:
-        if d.classification in ("vertrouwelijk", "persoonsgegevens"):
-            hit = [n for n in names if n == d.id.lower() or n.startswith(d.id.lower() + "__")]
-            if hit:
-                raise AccessDenied(f"'{d.id}' is {d.classification}: niet via vrije SQL",
-                                   hint=f"gebruik 'stadslab aggregate {d.id} --by … --user … --purpose …' "
-                                        "(toegang op doel, publicatiepoort, auditlog)")
+def audit_refused_sql(w, sql: str, reason: str, dataset: str = "(vrije SQL)") -> None:
+    """A refused bypass attempt goes into the audit log (issue 9, finding 9)."""
+    from stadslab.privacy.audit import AuditEntry, AuditLog
+    from stadslab.warehouse.store import current_user
+
+    AuditLog(w.root / "audit" / "audit.jsonl").append(AuditEntry(
+        current_user(), "", None, dataset, None, "cli:query", {"sql": sql[:2000]}, None, allowed=False,
+        reason=reason))
 
 
 def status(ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
@@ -191,7 +232,7 @@ def status(ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     if not w.warehouse_path.exists():
         rows = [{"id": d.id, "version": None, "rows": None, "rejected_rows": None} for d in cat]
     else:
-        with w.warehouse(read_only=True) as wh:
+        with read_warehouse(w) as wh:
             rows = ops.status(w, wh, cat)
     if as_json:
         print_json(rows)

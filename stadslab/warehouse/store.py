@@ -4,6 +4,11 @@ Layout (see docs/ARCHITECTURE.md): version tables in schema ``v``, a view per da
 the current version, and bookkeeping in schema ``stadslab`` (versions, current, loads, rejects,
 results). A commit is one DuckDB transaction, so a failed or killed load leaves the previous
 version current and the file consistent.
+
+Personal and confidential datasets (``persoonsgegevens``, ``vertrouwelijk``) live in a second file,
+``restricted.duckdb``, with the same layout, ATTACHed as ``restricted`` by the paths that may use them
+(ingest, the release path). Free SQL (``stadslab query``) opens only the main file, read-only and
+without file access (warehouse/sqlpath.py), so no spelling of SQL can reach them (issue 9, finding 1).
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ import duckdb
 
 from stadslab.errors import VersionNotFound, WarehouseError
 from stadslab.warehouse.connection import connect
+
+RESTRICTED_CLASSES = ("vertrouwelijk", "persoonsgegevens")
+RESTRICTED_DB = "restricted"      # the alias of restricted.duckdb on connections that may use it
 
 META_DDL = """
 CREATE SCHEMA IF NOT EXISTS stadslab;
@@ -47,6 +55,12 @@ CREATE TABLE IF NOT EXISTS stadslab.results (
 """
 
 
+def _meta_ddl(prefix: str) -> str:
+    """META_DDL for the default database (prefix '') or the restricted one (prefix 'restricted.')."""
+    return META_DDL.replace("EXISTS stadslab", f"EXISTS {prefix}stadslab").replace(
+        "EXISTS v;", f"EXISTS {prefix}v;").replace("EXISTS results;", f"EXISTS {prefix}results;")
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -65,14 +79,25 @@ def qident(name: str) -> str:
 class Warehouse:
     """A DuckDB warehouse file. Open with ``Workspace.warehouse()`` or ``Warehouse.open(path)``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool, *,
+                 restricted: bool = False, restricted_ids: frozenset[str] = frozenset()) -> None:
         self.con = con
         self.path = path
         self.read_only = read_only
+        self.restricted = restricted              # restricted.duckdb is attached as ``restricted``
+        self.restricted_ids = frozenset(restricted_ids)   # catalog ids that belong there
         self._ibis = None
 
+    def cursor(self) -> "Warehouse":
+        """This warehouse on a new cursor of the same connection (one per thread)."""
+        return Warehouse(self.con.cursor(), self.path, self.read_only, restricted=self.restricted,
+                         restricted_ids=self.restricted_ids)
+
     @classmethod
-    def open(cls, path: Path, *, read_only: bool = False) -> "Warehouse":
+    def open(cls, path: Path, *, read_only: bool = False, restricted_path: Path | None = None,
+             restricted_ids: frozenset[str] | set[str] = frozenset()) -> "Warehouse":
+        """Open the main file; with ``restricted_path`` also attach the restricted datasets' file
+        (created on a writable open). ``restricted_ids``: catalog datasets that live there."""
         path = Path(path)
         if read_only and not path.exists():
             raise WarehouseError(f"er is nog geen warehouse in {path}",
@@ -86,18 +111,54 @@ class Warehouse:
                                       "'stadslab serve --refresh-every 60'") from None
         if not read_only:
             con.execute(META_DDL)
-        return cls(con, path, read_only)
+        attached = False
+        if restricted_path is not None and (not read_only or Path(restricted_path).exists()):
+            try:
+                con.execute(f"ATTACH '{_sql_str(Path(restricted_path))}' AS {RESTRICTED_DB}"
+                            + (" (READ_ONLY)" if read_only else ""))
+            except duckdb.IOException as exc:
+                con.close()
+                raise WarehouseError(f"het warehouse {restricted_path} is niet te openen: {exc}",
+                                     hint="draait 'stadslab serve' op deze werkruimte? Probeer het zo opnieuw") from None
+            if not read_only:
+                con.execute(_meta_ddl(RESTRICTED_DB + "."))
+            attached = True
+        wh = cls(con, path, read_only, restricted=attached, restricted_ids=frozenset(restricted_ids))
+        if attached and not read_only and wh.restricted_ids:
+            from stadslab.warehouse.sqlpath import move_restricted_out_of_main
+
+            move_restricted_out_of_main(wh)
+        return wh
 
     def close(self) -> None:
         self.con.close()
 
+    # ---- where a dataset lives ----------------------------------------------------------
+
+    def _db(self, dataset: str, classification: str | None = None) -> str | None:
+        """Prefix of the database holding ``dataset``: '' (main), 'restricted.', or None when it is a
+        restricted dataset and restricted.duckdb is not attached here (nothing to read)."""
+        if classification in RESTRICTED_CLASSES or dataset in self.restricted_ids:
+            return RESTRICTED_DB + "." if self.restricted else None
+        if self.restricted and self.con.execute(
+                f"SELECT 1 FROM {RESTRICTED_DB}.stadslab.versions WHERE dataset = ? LIMIT 1", [dataset]).fetchone():
+            return RESTRICTED_DB + "."
+        return ""
+
+    def _dbs(self) -> list[str]:
+        return [""] + ([RESTRICTED_DB + "."] if self.restricted else [])
+
     # ---- reading -------------------------------------------------------------------------
 
     def datasets(self) -> list[str]:
-        return [r[0] for r in self.con.execute("SELECT dataset FROM stadslab.current ORDER BY dataset").fetchall()]
+        sql = " UNION ALL ".join(f"SELECT dataset FROM {db}stadslab.current" for db in self._dbs())
+        return [r[0] for r in self.con.execute(f"SELECT dataset FROM ({sql}) ORDER BY dataset").fetchall()]
 
     def current_version(self, dataset: str) -> int | None:
-        row = self.con.execute("SELECT version FROM stadslab.current WHERE dataset = ?", [dataset]).fetchone()
+        db = self._db(dataset)
+        if db is None:
+            return None
+        row = self.con.execute(f"SELECT version FROM {db}stadslab.current WHERE dataset = ?", [dataset]).fetchone()
         return row[0] if row else None
 
     def table_name(self, dataset: str, version: int | None = None) -> str:
@@ -107,18 +168,22 @@ class Warehouse:
             if version is None:
                 raise VersionNotFound(f"dataset '{dataset}' is nog niet geladen",
                                       hint=f"draai 'stadslab ingest {dataset}'")
-        row = self.con.execute("SELECT table_name FROM stadslab.versions WHERE dataset = ? AND version = ?",
-                               [dataset, version]).fetchone()
+        db = self._db(dataset)
+        row = None if db is None else self.con.execute(
+            f"SELECT table_name FROM {db}stadslab.versions WHERE dataset = ? AND version = ?", [dataset, version]).fetchone()
         if not row:
             known = [str(v["version"]) for v in self.versions(dataset)]
             raise VersionNotFound(f"dataset '{dataset}' heeft geen versie {version}",
                                   hint=f"beschikbare versies: {', '.join(known) or '(geen)'}")
-        return f"v.{qident(row[0])}"
+        return f"{db}v.{qident(row[0])}"
 
     def versions(self, dataset: str) -> list[dict[str, Any]]:
+        db = self._db(dataset)
+        if db is None:
+            return []
         rel = self.con.execute(
-            """SELECT v.*, (c.version = v.version) AS is_current FROM stadslab.versions v
-               LEFT JOIN stadslab.current c USING (dataset) WHERE v.dataset = ? ORDER BY v.version""", [dataset])
+            f"""SELECT v.*, (c.version = v.version) AS is_current FROM {db}stadslab.versions v
+               LEFT JOIN {db}stadslab.current c USING (dataset) WHERE v.dataset = ? ORDER BY v.version""", [dataset])
         return _records(rel)
 
     def provenance(self, dataset: str, version: int | None = None) -> dict[str, Any]:
@@ -131,7 +196,9 @@ class Warehouse:
     def table(self, dataset: str, version: int | None = None):
         """The Ibis table of a dataset version (default: current). Analyses use only this."""
         name = self.table_name(dataset, version)
-        physical = name.split(".", 1)[1].strip('"')
+        physical = name.rsplit(".", 1)[1].strip('"').replace('""', '"')
+        if name.startswith(RESTRICTED_DB + "."):
+            return self.ibis.table(physical, database=(RESTRICTED_DB, "v"))
         return self.ibis.table(physical, database="v")
 
     @property
@@ -143,22 +210,39 @@ class Warehouse:
         return self._ibis
 
     def loads(self, dataset: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        sql = "SELECT * FROM stadslab.loads" + (" WHERE dataset = ?" if dataset else "") + \
-              " ORDER BY started_at DESC LIMIT ?"
-        return _records(self.con.execute(sql, ([dataset] if dataset else []) + [limit]))
+        if dataset:
+            db = self._db(dataset)
+            if db is None:
+                return []
+            sql = f"SELECT * FROM {db}stadslab.loads WHERE dataset = ?"
+        else:
+            sql = " UNION ALL ".join(f"SELECT * FROM {db}stadslab.loads" for db in self._dbs())
+        return _records(self.con.execute(f"SELECT * FROM ({sql}) ORDER BY started_at DESC LIMIT ?",
+                                         ([dataset] if dataset else []) + [limit]))
 
     def rejects(self, dataset: str, version: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
         version = version if version is not None else self.current_version(dataset)
+        db = self._db(dataset)
+        if db is None:
+            return []
         return _records(self.con.execute(
-            'SELECT file, sheet, "row", "column", value, reason FROM stadslab.rejects '
+            f'SELECT file, sheet, "row", "column", value, reason FROM {db}stadslab.rejects '
             'WHERE dataset = ? AND version = ? ORDER BY "row", "column" LIMIT ?', [dataset, version, limit]))
 
     # ---- writing -------------------------------------------------------------------------
 
-    def next_version(self, dataset: str) -> int:
-        row = self.con.execute("SELECT coalesce(max(version), 0) + 1 FROM stadslab.versions WHERE dataset = ?",
+    def next_version(self, dataset: str, classification: str | None = None) -> int:
+        db = self._writable_db(dataset, classification)
+        row = self.con.execute(f"SELECT coalesce(max(version), 0) + 1 FROM {db}stadslab.versions WHERE dataset = ?",
                                [dataset]).fetchone()
         return int(row[0])
+
+    def _writable_db(self, dataset: str, classification: str | None = None) -> str:
+        db = self._db(dataset, classification)
+        if db is None:
+            raise WarehouseError(f"'{dataset}' hoort in het afgeschermde warehouse (restricted.duckdb), "
+                                 "dat op deze verbinding niet open is")
+        return db
 
     def commit_version(self, dataset: str, staging: str, provenance: dict[str, Any], *,
                        rejects: str | None = None, after=None, measure=None) -> int:
@@ -169,29 +253,30 @@ class Warehouse:
         ``after(con, table_name, version)`` runs inside the same transaction (e.g. to rebuild the
         area registry view), so it commits or rolls back together with the version."""
         self._writable()
+        db = self._writable_db(dataset, provenance.get("classification"))
         self.con.execute("BEGIN TRANSACTION")
         try:
-            version = self.next_version(dataset)
+            version = self.next_version(dataset, provenance.get("classification"))
             table = f"{dataset}__{version}"
-            self.con.execute(f"CREATE TABLE v.{qident(table)} AS SELECT * FROM {staging}")
+            self.con.execute(f"CREATE TABLE {db}v.{qident(table)} AS SELECT * FROM {staging}")
             _test_pause("commit")
             if measure is not None:
-                provenance.update(measure(self.con, f"v.{qident(table)}"))  # the caller sees them too
+                provenance.update(measure(self.con, f"{db}v.{qident(table)}"))  # the caller sees them too
             if rejects:
-                self.con.execute(f"""INSERT INTO stadslab.rejects SELECT ?, ?, file, sheet, "row", "column", value, reason
+                self.con.execute(f"""INSERT INTO {db}stadslab.rejects SELECT ?, ?, file, sheet, "row", "column", value, reason
                                      FROM {rejects}""", [dataset, version])
             p = provenance
             self.con.execute(
-                """INSERT INTO stadslab.versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                f"""INSERT INTO {db}stadslab.versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [dataset, version, table, p.get("classification"), p.get("catalog_sha256"), p.get("reader"),
                  json.dumps(p.get("reader_options", {}), default=str), json.dumps(p.get("source_files", []), default=str),
                  p.get("source_sha256"), p.get("rows_read"), p.get("rows_loaded"), p.get("rows_rejected"),
                  json.dumps(p.get("null_markers", {})), json.dumps(p.get("area_stats", {}), default=str),
                  json.dumps(p.get("notes", []), default=str), p.get("started_at"), _now(), current_user(),
                  p.get("trigger", "ingest")])
-            self._point_current(dataset, version, reason=p.get("trigger", "ingest"))
+            self._point_current(dataset, version, reason=p.get("trigger", "ingest"), db=db)
             if after is not None:
-                after(self.con, f"v.{qident(table)}", version)
+                after(self.con, f"{db}v.{qident(table)}", version)
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
@@ -204,7 +289,8 @@ class Warehouse:
         self.table_name(dataset, version)  # raises VersionNotFound
         self.con.execute("BEGIN TRANSACTION")
         try:
-            self._point_current(dataset, version, reason=f"rollback naar versie {version}")
+            self._point_current(dataset, version, reason=f"rollback naar versie {version}",
+                                db=self._writable_db(dataset))
             if after is not None:
                 after(self.con, self.table_name(dataset, version), version)
             self.con.execute("COMMIT")
@@ -212,18 +298,21 @@ class Warehouse:
             self.con.execute("ROLLBACK")
             raise
 
-    def _point_current(self, dataset: str, version: int, *, reason: str) -> None:
-        self.con.execute("INSERT OR REPLACE INTO stadslab.current VALUES (?, ?, ?, ?, ?)",
+    def _point_current(self, dataset: str, version: int, *, reason: str, db: str = "") -> None:
+        self.con.execute(f"INSERT OR REPLACE INTO {db}stadslab.current VALUES (?, ?, ?, ?, ?)",
                          [dataset, version, _now(), current_user(), reason])
-        self.con.execute(f"CREATE OR REPLACE VIEW main.{qident(dataset)} AS "
-                         f"SELECT * FROM v.{qident(f'{dataset}__{version}')}")
+        self.con.execute(f"CREATE OR REPLACE VIEW {db}main.{qident(dataset)} AS "
+                         f"SELECT * FROM {db}v.{qident(f'{dataset}__{version}')}")
 
     def log_load(self, dataset: str, *, started_at: datetime, status: str, version: int | None,
                  message: str, trigger: str = "ingest") -> None:
         """Record a load attempt — also failed ones — in its own small transaction."""
         if self.read_only:
             return
-        self.con.execute("INSERT INTO stadslab.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        db = self._db(dataset)
+        if db is None:      # a restricted dataset's messages may quote its values: never in the main file
+            return
+        self.con.execute(f"INSERT INTO {db}stadslab.loads VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [dataset, started_at, _now(), status, version, message[:4000], current_user(), trigger])
 
     def results(self, name: str, kind: str | None = None) -> list[dict[str, Any]]:
@@ -265,6 +354,10 @@ class Warehouse:
     def _writable(self) -> None:
         if self.read_only:
             raise WarehouseError("het warehouse is alleen-lezen geopend")
+
+
+def _sql_str(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def _records(rel: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
