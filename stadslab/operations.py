@@ -42,6 +42,8 @@ def changed_datasets(ws: Workspace, wh: Warehouse, catalog: Catalog, only: list[
     decisions: list[RefreshDecision] = []
     reloaded_years: set[int] = set()
     for ds in load_order([catalog.get(i) for i in only] if only else list(catalog)):
+        if ds.stream is not None:  # readings arrive by HTTP/MQTT (stadslab/ingest/stream.py), no file to reload
+            continue
         reason = _reason(ws, wh, ds)
         if reason is None and ds.is_point and ds.geography.division_year in reloaded_years:
             reason = f"gebiedsindeling {ds.geography.division_year} is opnieuw geladen"

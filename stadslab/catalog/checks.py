@@ -48,6 +48,7 @@ def semantic_problems(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 yield f"areas.{key}", f"veld '{a[key]}' staat niet in fields"
         if not ({"geometry", "wkt"} & set(roles)):
             yield "areas", "een gebiedsindeling heeft een veld met rol geometry of wkt nodig"
+    yield from _stream_problems(d, fields, names)
     access = d.get("access") or {}
     for role_name, allowed in (access.get("fields") or {}).items():
         for fname in allowed:
@@ -59,3 +60,23 @@ def semantic_problems(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
         if f.get("role") in ("name", "address", "birth_date") and d.get("classification") == "persoonsgegevens":
             yield (f"fields[{i}].role", f"direct identificerend veld '{f['name']}' hoort niet in het warehouse: "
                    "laat de bronhouder het verwijderen of vergroven (stadslab source pseudonymise)")
+
+
+def _stream_problems(d: dict[str, Any], fields: list[dict[str, Any]], names: list[str]) -> Iterator[tuple[str, str]]:
+    """A realtime dataset: its stream block names existing fields of the right types (docs/streaming.md)."""
+    st = d.get("stream")
+    if not st:
+        if d.get("update_frequency") == "realtime" and not d.get("source"):
+            yield "stream", "een realtime dataset zonder bronbestand heeft een stream-blok nodig"
+        return
+    if d.get("update_frequency") != "realtime":
+        yield "update_frequency", "een dataset met een stream-blok heeft update_frequency: realtime"
+    types = {f["name"]: f["type"] for f in fields}
+    wanted = [("sensor_field", st["sensor_field"], {"string", "integer"}),
+              ("time_field", st["time_field"], {"datetime"})]
+    wanted += [(f"value_fields[{i}]", v, {"number", "integer", "boolean"}) for i, v in enumerate(st["value_fields"])]
+    for key, name, ok in wanted:
+        if name not in names:
+            yield f"stream.{key}", f"veld '{name}' staat niet in fields"
+        elif types[name] not in ok:
+            yield f"stream.{key}", f"veld '{name}' heeft type {types[name]}, verwacht {' of '.join(sorted(ok))}"

@@ -96,6 +96,28 @@ class LoadPolicy:
 
 
 @dataclass(frozen=True)
+class StreamSpec:
+    """A realtime dataset: readings appended as they arrive (stadslab/ingest/stream.py, docs/streaming.md)."""
+
+    sensor_field: str
+    time_field: str
+    value_fields: tuple[str, ...]
+    registry_dataset: str | None = None
+    registry_field: str | None = None
+    stale_after_hours: float = 6.0
+    max_future_minutes: float = 10.0
+    tokens: str = "workspace"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "StreamSpec":
+        reg = d.get("registry") or {}
+        return cls(sensor_field=d["sensor_field"], time_field=d["time_field"], value_fields=tuple(d["value_fields"]),
+                   registry_dataset=reg.get("dataset"), registry_field=reg.get("field"),
+                   stale_after_hours=float(d.get("stale_after_hours", 6.0)),
+                   max_future_minutes=float(d.get("max_future_minutes", 10.0)), tokens=d.get("tokens", "workspace"))
+
+
+@dataclass(frozen=True)
 class Access:
     roles: tuple[str, ...] = ()
     purposes: tuple[str, ...] = ()
@@ -128,6 +150,7 @@ class Dataset:
     privacy: dict[str, Any] = dc_field(default_factory=dict)
     access: Access = Access()
     publications: tuple[dict[str, Any], ...] = ()
+    stream: StreamSpec | None = None  # set for update_frequency: realtime datasets
     file: Path | None = None          # the YAML it came from
     sha256: str = ""                  # hash of that YAML: the catalog version of this entry
 
@@ -150,7 +173,7 @@ class Dataset:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], *, file: Path | None = None, sha256: str = "") -> "Dataset":
-        src = d["source"]
+        src = d.get("source") or {"path": "", "reader": "stream"}  # a stream has no file
         geo = d.get("geography") or {}
         access = d.get("access") or {}
         return cls(
@@ -172,5 +195,6 @@ class Dataset:
             access=Access(roles=tuple(access.get("roles", ())), purposes=tuple(access.get("purposes", ())),
                           fields={k: tuple(v) for k, v in (access.get("fields") or {}).items()}),
             publications=tuple(d.get("publications") or ()),
+            stream=StreamSpec.from_dict(d["stream"]) if d.get("stream") else None,
             file=file, sha256=sha256,
         )

@@ -15,6 +15,7 @@ from stadslab.cli import audit as audit_cmds
 from stadslab.cli import catalog as catalog_cmds
 from stadslab.cli import data as data_cmds
 from stadslab.cli import gate, predict, source
+from stadslab.cli import stream as stream_cmds
 from stadslab.errors import StadslabError
 
 app = typer.Typer(help="Stadslab: datagedreven sturing voor gemeenten.", no_args_is_help=True,
@@ -28,6 +29,7 @@ app.command("audit")(audit_cmds.audit)
 app.add_typer(source.app, name="source", help="Kit voor bronhouders: sleutel maken, pseudonimiseren.")
 app.add_typer(gate.app, name="gate", help="Publicatiepoort: onthulling voorkomen (minimaal 15).")
 app.add_typer(predict.app, name="predict", help="Voorspellen met eerlijke evaluatie.")
+app.add_typer(stream_cmds.app, name="stream", help="Realtime sensorstreams: HTTP/MQTT, stand, dead letters, simulator.")
 try:  # the web app (stadslab/web) is optional for the source-holder kit's core install
     from stadslab.cli.serve import serve as _serve
 

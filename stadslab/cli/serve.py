@@ -14,7 +14,9 @@ def serve(workspace: Optional[str] = WorkspaceOpt,
           port: int = typer.Option(8000, "--port", "-p", help="Poort"),
           read_only: bool = typer.Option(False, "--alleen-lezen", help="Warehouse alleen-lezen openen"),
           refresh_every: float = typer.Option(0, "--refresh-every", help="Ververs gewijzigde bronnen elke N seconden "
-                                              "terwijl de app draait (0 = uit); de server is de enige schrijver")) -> None:
+                                              "terwijl de app draait (0 = uit); de server is de enige schrijver"),
+          simulate_sensors: Optional[str] = typer.Option(None, "--simulate-sensors", help="Voed deze stream-dataset "
+                                                         "met GESIMULEERDE sensormetingen (demo; stadslab/ingest/stream_sim.py)")) -> None:
     """Start de webapp: startpagina, gebiedsmonitor, incidentenkaart, overleg en de API (/docs)."""
     import uvicorn
 
@@ -24,6 +26,10 @@ def serve(workspace: Optional[str] = WorkspaceOpt,
     app = create_app(ws, read_only=read_only)
     if refresh_every > 0 and not read_only:
         app.state.stadslab.start_refresh_loop(refresh_every)
+    if simulate_sensors and not read_only:
+        from stadslab.ingest.stream_sim import start_in_server
+
+        start_in_server(app.state.stadslab, simulate_sensors)
 
     err_console.print(f"Stadslab draait op [bold]http://{host}:{port}[/] (werkruimte {ws.root}); stoppen met Ctrl+C")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
