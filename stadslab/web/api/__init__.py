@@ -1,6 +1,6 @@
 """The JSON/GeoJSON/CSV API behind every page (mounted under /api), one module per page's data."""
 
 from stadslab.web.api import areas, catalog, incidents, monitor, overleg, risk
-from stadslab.web.api import stream
+from stadslab.web.api import containers, stream
 
-ROUTERS = [catalog, areas, monitor, incidents, risk, overleg, stream]
+ROUTERS = [catalog, areas, monitor, incidents, risk, overleg, stream, containers]
