@@ -14,7 +14,10 @@ from stadslab.cli import aggregate as aggregate_cmds
 from stadslab.cli import audit as audit_cmds
 from stadslab.cli import catalog as catalog_cmds
 from stadslab.cli import data as data_cmds
+from stadslab.cli import discover as discover_cmds
 from stadslab.cli import gate, predict, source
+from stadslab.cli import project as project_cmds
+from stadslab.cli import route as route_cmds
 from stadslab.cli import stream as stream_cmds
 from stadslab.errors import StadslabError
 
@@ -26,9 +29,12 @@ app.add_typer(catalog_cmds.app, name="catalog")
 
 app.command("aggregate")(aggregate_cmds.aggregate)
 app.command("audit")(audit_cmds.audit)
+app.command("discover")(discover_cmds.discover)
 app.add_typer(source.app, name="source", help="Kit voor bronhouders: sleutel maken, pseudonimiseren.")
 app.add_typer(gate.app, name="gate", help="Publicatiepoort: onthulling voorkomen (minimaal 15).")
 app.add_typer(predict.app, name="predict", help="Voorspellen met eerlijke evaluatie.")
+app.add_typer(project_cmds.app, name="project", help="Projectregister: ladder, open/gesloten per fase, evaluaties.")
+app.add_typer(route_cmds.app, name="route", help="Routes plannen: containers legen met stortritten.")
 app.add_typer(stream_cmds.app, name="stream", help="Realtime sensorstreams: HTTP/MQTT, stand, dead letters, simulator.")
 try:  # the web app (stadslab/web) is optional for the source-holder kit's core install
     from stadslab.cli.serve import serve as _serve

@@ -1,6 +1,6 @@
 """Pages of the web app, one module per page, registered in this explicit list (order = routing order)."""
 
 from stadslab.web.pages import auth, dataset, docs, home, incidenten, monitor, overleg, risico
-from stadslab.web.pages import containers
+from stadslab.web.pages import containers, projecten
 
-PAGES = [home, auth, monitor, incidenten, risico, overleg, containers, dataset, docs]
+PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, containers, dataset, docs]
