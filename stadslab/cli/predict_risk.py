@@ -106,6 +106,8 @@ def risk(dataset: str = typer.Argument(..., help="Dataset-id met incidenten (pun
             say("kenmerken en model")
             pred = predict_risk(t, when, period_days=period_days, top=top, study=study, time_col=time_col,
                                 facilities=fac or None)
+            stored = wh.results(f"backtest_risico_{dataset}", "backtest")
+            stored_bt = stored[-1]["params"] if stored else None
         params = {**pred.params, "dataset": dataset, "version": version, "notes": notes}
         say("opslaan")
         with w.warehouse() as wh:
@@ -118,7 +120,7 @@ def risk(dataset: str = typer.Argument(..., help="Dataset-id met incidenten (pun
         print_json({"dataset": dataset, "version": version, "at": pred.at.isoformat(), "period_days": period_days,
                     "top": top, "flagged_cells": int(len(flagged)), "expected_in_flagged": float(flagged.expected.sum()),
                     "expected_total": float(pred.table.expected.sum()), "notes": notes,
-                    "result": f"results.risico_{dataset}__{n}",
+                    "result": f"results.risico_{dataset}__{n}", "oordeel": _verdict_json(stored_bt),
                     "cells": flagged[["cell_id", "x_rd", "y_rd", "buurt_code", "expected", "rank", "toelichting"]]
                     .to_dict(orient="records")})
         return
@@ -133,6 +135,7 @@ def risk(dataset: str = typer.Argument(..., help="Dataset-id met incidenten (pun
                     escape(row.toelichting))
     console.print(tab)
     console.print(f"opgeslagen: results.risico_{dataset}__{n}" + (f"; CSV: {escape(str(out))}" if out else ""))
+    print_verdict(stored_bt)
 
 
 @app.command("backtest")
@@ -167,7 +170,7 @@ def backtest_cmd(dataset: str = typer.Argument(..., help="Dataset-id met inciden
                 res, n = stored[-1]["params"], stored[-1]["version"]
             else:
                 res = backtest(t, start=first, end=stop, period_days=period_days, study=study, time_col=time_col,
-                               refit_every=refit_every, progress=lambda i, n: say(f"periode {i}/{n}"))
+                               refit_every=refit_every, progress=lambda i, n: say(f"periode {i}/{n}", i, n))
                 res.update(dataset=dataset, version=version, notes=notes, requested=requested)
                 n = None
         if n is None:
@@ -186,9 +189,27 @@ def backtest_cmd(dataset: str = typer.Argument(..., help="Dataset-id met inciden
         (register / f"algoritmeregister_{dataset}.md").write_text(to_markdown(entry), encoding="utf-8")
         (register / f"algoritmeregister_{dataset}.json").write_text(to_json(entry), encoding="utf-8")
     if as_json:
-        print_json(res)
+        print_json({**res, "oordeel": _verdict_json(res)})
         return
     _print_backtest(res)
+
+
+def _verdict_json(bt: dict[str, Any] | None) -> dict[str, Any]:
+    from stadslab.analyses.risk.verdict import verdict
+
+    return verdict(bt).to_dict()
+
+
+def print_verdict(bt: dict[str, Any] | None) -> None:
+    """The one verdict (stadslab.analyses.risk.verdict), word for word as the page and the register say it."""
+    from stadslab.analyses.risk.verdict import verdict
+
+    v = verdict(bt)
+    colour = {"wint": "green", "gelijk": "yellow", "verliest": "red"}.get(v.level, "yellow")
+    console.print(f"[bold {colour}]oordeel: {v.level}[/] — {escape(v.headline)}", soft_wrap=True)
+    console.print(escape(v.sentence), soft_wrap=True)
+    if v.tested:
+        console.print(f"standaardkaart: {escape(v.default_map)}")
 
 
 def _print_backtest(res: dict[str, Any]) -> None:
@@ -202,8 +223,7 @@ def _print_backtest(res: dict[str, Any]) -> None:
         tab.add_row(name + (" (model)" if name == res["model"] else ""),
                     *[f"{m['hit_rate'][f]:.3f} ({m['pai'][f]:.1f})" if m["hit_rate"][f] is not None else "-" for f in fr])
     console.print(tab)
-    verdict = "beter dan" if res["model_beats_best_baseline"] else "[bold]niet beter[/] dan"
-    console.print(f"model {res['model']} is {verdict} de beste eenvoudige methode '{res['best_baseline']}'")
+    print_verdict(res)
     cal = res["calibration"]
     if cal["ratio_predicted_observed"] is not None:
         console.print(f"kalibratie: voorspeld {cal['total_predicted']:.0f}, waargenomen {cal['total_observed']:.0f}")

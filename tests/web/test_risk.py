@@ -133,14 +133,13 @@ def test_verdict_and_default_map_follow_the_backtest(risk_ws, made, analist_c):
     best, wins = bt["best_baseline"], bt["model_beats_best_baseline"]
     o = made["oordeel"]
     m3, b3 = bt["models"][bt["model"]]["hit_rate"]["0.03"], bt["models"][best]["hit_rate"]["0.03"]
-    if wins:
-        assert o["model_wint"] is True and made["standaard"] == "model"
-        assert o["tekst"].startswith(f"Het model is in de toets beter dan de beste eenvoudige kaart '{NL[best]}'")
+    # the one verdict (stadslab.analyses.risk.verdict) decides text and default map
+    from stadslab.analyses.risk.verdict import verdict as one_verdict
+    v = one_verdict(bt)
+    assert o["tekst"] == v.sentence and made["standaard"] == v.default_map
+    assert o["model_wint"] is (v.level == "wint")
+    if wins and v.level == "wint":
         assert f"bij 3 %: {pct(m3)} tegen {pct(b3)}" in o["tekst"]
-    else:
-        assert o["model_wint"] is False and made["standaard"] == best
-        assert o["tekst"] == (f"Het model is in de toets niet beter dan de eenvoudige kaart '{NL[best]}' (trefkans bij "
-                              f"3 %: {pct(m3)} tegen {pct(b3)}). Daarom toont deze pagina standaard die kaart.")
     assert made["score"] == made["standaard"]
     html = analist_c.get(f"/risico?dataset={DS}").text
     assert o["tekst"].replace("'", "&#39;") in html
@@ -282,9 +281,10 @@ def test_when_the_model_loses_the_best_baseline_is_the_default(demo_ws, risk_ws,
         best = bt["best_baseline"]
         s = client.get(f"/api/risico/{DS}").json()
         m3, b3 = bad["models"][bad["model"]]["hit_rate"]["0.03"], bad["models"][best]["hit_rate"]["0.03"]
-        assert s["oordeel"]["tekst"] == (f"Het model is in de toets niet beter dan de eenvoudige kaart '{NL[best]}' "
-                                         f"(trefkans bij 3 %: {pct(m3)} tegen {pct(b3)}). Daarom toont deze pagina "
-                                         "standaard die kaart.")
+        from stadslab.analyses.risk.verdict import verdict as one_verdict
+        assert one_verdict(bad).level == "verliest"
+        assert s["oordeel"]["tekst"] == one_verdict(bad).sentence
+        assert f"bij 3 %: {pct(m3)} tegen {pct(b3)}" in s["oordeel"]["tekst"]
         assert s["standaard"] == s["score"] == best and s["voorspelling"]["score"] == best
         fc = client.get(f"/api/risico/{DS}/cellen.geojson").json()           # no score asked: the verdict's choice
         assert fc["score"] == best and len(fc["features"]) == params["flagged_cells"]

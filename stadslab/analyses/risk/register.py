@@ -3,7 +3,8 @@
 The fields follow the register's publication standard (Handreiking Algoritmeregister, BZK): name
 and organisation, goal and impact, status, data, technical working, human intervention, risk
 management, legal basis, evaluation and links. The evaluation text is generated from a backtest
-result (``backtest()``'s dict) and says plainly when the model does not beat the naive baselines.
+result (``backtest()``'s dict); its judgement is ``verdict.verdict``'s sentence, word for word the one the
+Risicokaart page and the CLI show.
 Fields that only the organisation can fill in (legal basis, impact assessments, contact) are
 proposals marked "te bevestigen".
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 from datetime import date
 from typing import Any, Mapping
+
+from stadslab.analyses.risk.verdict import verdict
 
 CODE_PATH = "stadslab/analyses/risk/"
 BASELINE_NL = {"last_period": "vorige periode (aantal in de laatste periode van dezelfde lengte)",
@@ -42,19 +45,8 @@ def evaluation_text(bt: Mapping[str, Any]) -> str:
                          f"(PAI {_ratio(m['pai'][f])}, PEI {_ratio(m['pei'][f])}), beste eenvoudige methode "
                          f"'{best}' {_pct(b['hit_rate'][f])}; verhouding {_ratio(c['ratio'])}, "
                          f"{c['periods_won']} perioden beter en {c['periods_lost']} slechter.")
-    c3 = bt["comparison"].get("0.03", {})
-    p3 = c3.get("sign_test_p")
-    small = (c3.get("ratio") or 0) < 1.05 or p3 is None or p3 >= 0.05
-    if bt["model_beats_best_baseline"] and small:
-        parts.append(f"Het model is gemiddeld iets beter dan '{best}', maar minder dan 5% of niet buiten "
-                     f"toevalsvariatie (tekentoets bij 3%: p={_ratio(p3)}): praktisch even goed. Toon beide "
-                     "en kies bij twijfel de eenvoudige kaart.")
-    elif bt["model_beats_best_baseline"]:
-        parts.append(f"Het model doet het beter dan de beste eenvoudige methode ('{best}'); blijf beide "
-                     "naast elkaar tonen en herhaal de toets bij elke nieuwe versie van de data.")
-    else:
-        parts.append(f"Het model is NIET beter dan de eenvoudige methode '{best}'. Gebruik dan die eenvoudige "
-                     "kaart: die is even goed en veel beter uit te leggen.")
+    # the judgement itself is the one verdict the page and the CLI show too (verdict.py)
+    parts.append(verdict(bt).sentence)
     cal = bt.get("calibration")
     if cal and cal.get("ratio_predicted_observed") is not None:
         parts.append(f"Kalibratie: voorspeld totaal {cal['total_predicted']:.0f}, waargenomen "
@@ -129,6 +121,7 @@ def register_entry(backtest: Mapping[str, Any] | None, *, organisatie: str, data
         entry["evaluatie_cijfers"] = {
             "model": backtest["model"], "best_baseline": backtest["best_baseline"],
             "model_beats_best_baseline": backtest["model_beats_best_baseline"], "periods": backtest["periods"],
+            "oordeel": verdict(backtest).level, "standaardkaart": verdict(backtest).default_map,
             "hit_rate": {name: m["hit_rate"] for name, m in backtest["models"].items()},
             "pai": {name: m["pai"] for name, m in backtest["models"].items()}}
     return entry

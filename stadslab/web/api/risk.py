@@ -36,7 +36,8 @@ def risk_datasets(request: Request):
         bt, pred = risk.stored_backtest(state, s.id), risk.stored_prediction(state, s.id)
         out.append({"id": s.id, "titel": s.dataset.title, "classificatie": s.dataset.classification,
                     "toets": bt is not None, "risicokaart": pred is not None,
-                    "model_wint": bool(bt.params.get("model_beats_best_baseline")) if bt else None})
+                    "model_wint": risk.verdict(bt.params)["model_wint"] if bt else None,
+                    "oordeel": risk.verdict(bt.params if bt else None)["oordeel"]})
     return bytes_response(cached_json(state, ("risico_lijst", state.generation, tuple(o["id"] for o in out)),
                                       lambda: {"datasets": out}))
 

@@ -3,9 +3,9 @@
 Both are stored results in the warehouse (``stadslab.results``; made by ``stadslab predict backtest`` and
 ``stadslab predict risk``): ``backtest_risico_<dataset>`` (kind ``backtest``; ``params`` holds the backtest
 dict, the result table one row per period × method × area fraction) and ``risico_<dataset>`` (kind
-``risk_prediction``; one row per 125 m cell). This module reads the latest of each, decides which map is
-shown by default — the model only when its backtest beats the best naive baseline, else that baseline
-(issue 5, "Honesty in the product") — and ranks the cells of any of the four scores with the same
+``risk_prediction``; one row per 125 m cell). This module reads the latest of each, shows the one
+verdict of ``stadslab.analyses.risk.verdict`` (which also picks the map shown first: the model only when it
+clearly wins, else the best baseline) and ranks the cells of any of the four scores with the same
 tie-breaks as the backtest (``stadslab.analyses.risk.metrics.rank_cells``: score, then last year's count,
 then cell id), so the map of a baseline is exactly the map that was scored.
 """
@@ -21,6 +21,8 @@ import pandas as pd
 
 from stadslab.analyses.hotspots.lattice import cell_geometry, parse_cells
 from stadslab.analyses.risk.metrics import rank_cells
+from stadslab.analyses.risk.verdict import NAMES, pct
+from stadslab.analyses.risk.verdict import verdict as risk_verdict
 from stadslab.errors import AnalysisError, VersionNotFound
 from stadslab.warehouse.store import qident
 from stadslab.web.data import areas as area_data
@@ -31,7 +33,6 @@ CELL_M = 125
 FRACTIONS = ("0.01", "0.03", "0.05", "0.1")
 BASELINES = ("last_period", "last_365d", "kde")
 SCORES = ("model", *BASELINES)
-NAMES = {"model": "model", "last_period": "vorige periode", "last_365d": "afgelopen jaar", "kde": "kerndichtheid"}
 LONG_NAMES = {"model": "Model (gradient boosting, Poisson)", "last_period": "Vorige periode",
               "last_365d": "Afgelopen jaar", "kde": "Kerndichtheid"}
 EXPLAIN = {
@@ -95,58 +96,18 @@ def _table(state: AppState, res: Stored) -> pd.DataFrame:
 
 # ---- the verdict ------------------------------------------------------------------------------------------
 
-def pct(x: float | None, decimals: int = 1) -> str:
-    return "–" if x is None else f"{100 * x:.{decimals}f} %".replace(".", ",")
-
-
 def default_score(bt: Mapping[str, Any] | None) -> str:
-    """The map shown first: the model only when its backtest beats the best naive baseline."""
-    if not bt:
-        return "model"
-    return "model" if bt.get("model_beats_best_baseline") else str(bt["best_baseline"])
+    """The map shown first: the one the verdict chooses (``stadslab.analyses.risk.verdict``)."""
+    return risk_verdict(bt).default_map
 
 
 def verdict(bt: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Dutch verdict on the backtest: does the model beat the best baseline, by how much, which map first."""
-    if not bt:
-        return {"getoetst": False, "model_wint": None, "standaard": "model", "niveau": "waarschuwing",
-                "kop": "Nog niet getoetst",
-                "tekst": "Het model is nog niet getoetst tegen de eenvoudige kaarten. Vertrouw de modelkaart pas "
-                         "als de toets laat zien dat hij beter is; vergelijk hem intussen met 'afgelopen jaar'."}
-    model, best = bt["model"], bt["best_baseline"]
-    m, b = bt["models"][model], bt["models"][best]
-    m3, b3 = m["hit_rate"].get("0.03"), b["hit_rate"].get("0.03")
-    name = NAMES.get(best, best)
-    if not bt["model_beats_best_baseline"]:
-        text = (f"Het model is in de toets niet beter dan de eenvoudige kaart '{name}' (trefkans bij 3 %: "
-                f"{pct(m3)} tegen {pct(b3)}). Daarom toont deze pagina standaard die kaart.")
-        return {"getoetst": True, "model_wint": False, "standaard": best, "niveau": "waarschuwing",
-                "kop": "Het model wint de toets niet", "tekst": text}
-    mm, bm = m["hit_rate_mean_over_fractions"], b["hit_rate_mean_over_fractions"]
-    ratio = mm / bm if bm else None
-    text = (f"Het model is in de toets beter dan de beste eenvoudige kaart '{name}': gemiddeld over 1, 3, 5 en 10 % "
-            f"van het oppervlak vangt het {pct(mm)} van de incidenten tegen {pct(bm)} "
-            f"({_times(ratio)}, {_pp(mm - bm)}); bij 3 %: {pct(m3)} tegen {pct(b3)}. "
-            "Daarom toont deze pagina standaard de modelkaart.")
-    c3 = (bt.get("comparison") or {}).get("0.03") or {}
-    p3, r3 = c3.get("sign_test_p"), c3.get("ratio")
-    small = ratio is None or ratio < 1.05 or (r3 is not None and r3 < 1.05) or p3 is None or p3 >= 0.05
-    if small:
-        text += (f" Het verschil is klein (minder dan 5 %) of niet buiten toevalsvariatie (bij 3 %: "
-                 f"{c3.get('periods_won', '–')} perioden beter, {c3.get('periods_lost', '–')} slechter"
-                 + (f", tekentoets p = {p3:.2f}".replace(".", ",") if p3 is not None else "")
-                 + f"): de eenvoudige kaart '{name}' is praktisch even goed en makkelijker uit te leggen.")
-    return {"getoetst": True, "model_wint": True, "standaard": "model", "niveau": "waarschuwing" if small else "info",
-            "kop": "Het model is nauwelijks beter dan de eenvoudige kaart" if small else "Het model wint de toets",
-            "tekst": text, "klein_verschil": small}
-
-
-def _times(r: float | None) -> str:
-    return "–" if r is None else f"×{r:.2f}".replace(".", ",")
-
-
-def _pp(d: float) -> str:
-    return f"{'+' if d >= 0 else ''}{100 * d:.1f} procentpunt".replace(".", ",")
+    """The page's view of the one verdict (``stadslab.analyses.risk.verdict.verdict``): same sentence as
+    the CLI and the Algoritmeregister entry, plus the keys the template and the API use."""
+    v = risk_verdict(bt)
+    return {"getoetst": v.tested, "model_wint": (v.level == "wint") if v.tested else None,
+            "oordeel": v.level, "standaard": v.default_map, "niveau": v.notice, "kop": v.headline,
+            "tekst": v.sentence, "klein_verschil": v.level == "gelijk"}
 
 
 # ---- backtest view ----------------------------------------------------------------------------------------
