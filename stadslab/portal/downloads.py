@@ -124,7 +124,8 @@ def _write_xlsx(con: Any, item: Item, version: Version, path: Path) -> None:
 def ensure_file(portal: Portal, item: Item, version: Version, ext: str) -> Path:
     """The download file of (item, version, format), written on first request."""
     name = download_path(item.id, version.number, ext).rsplit("/", 1)[1]
-    path = portal.state.workspace.root / "portal" / "downloads" / item.id / f"v{version.number}" / name
+    folder = f"v{version.number}" + (f"-regels-{version.rules}" if version.rules else "")   # new rules, new file
+    path = portal.state.workspace.root / "portal" / "downloads" / item.id / folder / name
     if path.exists():
         return path
     with _locks_guard:

@@ -21,7 +21,8 @@ from typing import Any
 import duckdb
 
 from stadslab.catalog.model import Dataset
-from stadslab.errors import StadslabError
+from stadslab.errors import CatalogError, StadslabError
+from stadslab.portal import field_rules
 from stadslab.portal import publications as pubs
 from stadslab.privacy.gate import SuppressionStore
 from stadslab.privacy.release import suppression_store_path
@@ -71,6 +72,7 @@ class Version:
     rows: int | None
     input_version: int | None = None  # publications: the dataset version it was computed from
     note: str = ""
+    rules: str = ""                  # fingerprint of the field rules the table obeys (field_rules.py)
 
 
 @dataclass
@@ -177,7 +179,11 @@ class Portal:
         items: dict[str, Item] = {}
         for ds in catalog:
             if ds.classification == "open" and ds.id in loaded:
-                items[ds.id] = _dataset_item(wh, ds)
+                try:
+                    items[ds.id] = _dataset_item(wh, ds)
+                except CatalogError as exc:   # unreadable field rules: not published at all (fail closed)
+                    self.refusals[ds.id] = exc.message
+                    log.warning("dataset %s niet gepubliceerd: %s", ds.id, exc)
         for pub in pubs.declared(catalog):
             stored = pubs.stored_versions(wh, pub.id)
             if stored and pub.id not in items:
@@ -226,10 +232,13 @@ def _columns(con: Any, table: str, describe: dict[str, tuple[str, str | None]]) 
 
 
 def _dataset_item(wh: Any, ds: Dataset) -> Item:
+    # every route reads Version.table: with field rules it is a view that holds back what may not leave
+    rules = field_rules.rules_of(ds)
     versions = []
     for v in wh.versions(ds.id):
-        versions.append(Version(v["version"], f"v.{qident(v['table_name'])}", v.get("finished_at"),
-                                v.get("rows_loaded")))
+        table = field_rules.published_select(wh.con, rules, f"v.{qident(v['table_name'])}")
+        versions.append(Version(v["version"], table, v.get("finished_at"), v.get("rows_loaded"),
+                                rules=rules.fingerprint if rules.active else ""))
     latest = versions[-1].table
     describe = {f.name: (f.description, f.unit) for f in ds.fields}
     columns = _columns(wh.con, latest, describe)
@@ -240,7 +249,8 @@ def _dataset_item(wh: Any, ds: Dataset) -> Item:
         wijken = tuple(r[0] for r in wh.con.execute(
             f"SELECT DISTINCT wijk_code FROM {latest} WHERE wijk_code IS NOT NULL ORDER BY 1").fetchall())
     single = wh.con.execute(f"SELECT count(DISTINCT __file) <= 1 FROM {latest}").fetchone()[0]
-    return Item(ds.id, "dataset", ds.title, ds.description, ds, versions, columns, geo=geo, wijken=wijken,
+    description = "\n\n".join(t for t in (ds.description, field_rules.describe(rules)) if t)
+    return Item(ds.id, "dataset", ds.title, description, ds, versions, columns, geo=geo, wijken=wijken,
                 single_file=bool(single))
 
 

@@ -17,6 +17,7 @@ from fastapi import Request
 
 from stadslab.analyses.hotspots import area_hotspots, area_weights, change_test, rate_per_1000
 from stadslab.analyses.hotspots.change import METHOD_CHANGE
+from stadslab.portal import field_rules
 from stadslab.web.data import areas as area_data
 from stadslab.web.data.grid_layer import hotspot_cells
 from stadslab.web.data.incidents import (DAYPARTS, WEEKDAYS, Filters, IncidentSource, frame, gemeente_of, mask,
@@ -168,6 +169,9 @@ def points_geojson(request: Request, src: IncidentSource, result: dict[str, Any]
     truncated = len(sel) > MAX_POINTS
     sel = sel.head(MAX_POINTS)
     lon, lat = sel["lon"].round(6).to_numpy(), sel["lat"].round(6).to_numpy()
+    # the catalog's field rules (portal/field_rules.py): cell centres, or no single points at all
+    shown = field_rules.published_points(src.dataset, lon, lat, sel["grid_125m"].to_numpy())
+    lon, lat = shown if shown is not None else (lon[:0], lat[:0])
     soort, tijd = sel["soort"].astype(str).to_numpy(), sel["t"].dt.strftime("%Y-%m-%d %H:%M").to_numpy()
     feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [float(x), float(y)]},
               "properties": {"soort": s, "tijd": t}} for x, y, s, t in zip(lon, lat, soort, tijd)]
