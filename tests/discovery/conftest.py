@@ -21,3 +21,43 @@ def smooth_field(xy: np.ndarray, rng: np.random.Generator, scale: float = 2_500.
     centres = rng.uniform(0, 10_000, (6, 2))
     d = np.linalg.norm(xy[:, None] - centres[None], axis=2)
     return (rng.normal(size=6) * np.exp(-(d / scale) ** 2)).sum(axis=1) + noise * rng.normal(size=len(xy))
+
+
+# ---- the bundled real data: a private copy of the demo workspace, a real server, Chromium ---------------
+
+import shutil  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from stadslab.web.launch import running_server  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def discovery_ws(demo_ws, tmp_path_factory) -> Path:
+    """A private copy of the demo workspace (Utrecht 2023: CBS Kerncijfers, voorzieningen, misdrijven per
+    buurt, simulated social data): our results, notes and audit entries stay out of the shared one."""
+    root = tmp_path_factory.mktemp("ontdekken") / "ws"
+    shutil.copytree(demo_ws, root)
+    holders = demo_ws.parent / f"{demo_ws.name}-bronhouders"
+    if holders.exists():
+        shutil.copytree(holders, root.parent / f"{root.name}-bronhouders")
+    return root
+
+
+@pytest.fixture(scope="session")
+def discovery_server(discovery_ws) -> Iterator[str]:
+    with running_server(discovery_ws, ready="/api/ontdekken?limiet=1", timeout=120) as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "nl-NL"}

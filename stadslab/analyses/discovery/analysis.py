@@ -27,6 +27,7 @@ BLIJFT = "blijft bestaan"
 VERDWIJNT = "verdwijnt na correctie voor"
 TE_WEINIG = "te weinig gebieden"
 NIET_GECONTROLEERD = "niet gecontroleerd (geen verstorende variabelen beschikbaar)"
+ZELF = "niet gecontroleerd (het paar bestaat uit verdachten zelf)"
 ALL, ALL_LABEL = -1, "alle verdachten samen"
 
 
@@ -109,7 +110,7 @@ def _confounders(out: pd.DataFrame, X: np.ndarray, i: np.ndarray, j: np.ndarray,
     for k in range(si.size):
         labels = [label.get(c, ALL_LABEL) for c in blame[k]]
         if nq[k] == 0:
-            verdicts.append(NIET_GECONTROLEERD)
+            verdicts.append(NIET_GECONTROLEERD if not idx.size else ZELF)
         elif full_n[k] - nq[k] - 2 < s.min_partial_df or np.isnan(full_r[k]):
             verdicts.append(TE_WEINIG)
         elif not gone_full[k]:

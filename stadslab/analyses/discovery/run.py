@@ -29,6 +29,7 @@ DEFAULT_SUSPECTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("inkomen", ("g_ink_pi", "g_wozbag")),
     ("aandeel huurwoningen", ("p_huurw",)),
 )
+NEAR_IDENTICAL = 0.98
 FALLBACK_LABEL = {"g_wozbag": "inkomen (gemiddelde WOZ-waarde als benadering)"}
 
 CAVEAT = ("Dit zijn verbanden tussen gebieden, niet tussen mensen. Dat buurten met veel van het een ook veel van "
@@ -56,11 +57,14 @@ class DiscoveryRun:
         return f"discovery_{self.data.level}_{self.data.year}"
 
     def leads(self, limit: int | None = None) -> pd.DataFrame:
-        """Surviving pairs, those that survive the correction first, strongest partial correlation first."""
+        """Surviving pairs: those that survive the correction first, pairs across datasets before pairs within
+        one, near-identical pairs last, then the strongest partial correlation first."""
         s = self.pairs[self.pairs["p_adj"] <= self.settings.alpha].copy()
         s["_rank"] = np.where(s["verdict"] == BLIJFT, 0, 1)
+        # near-identical pairs (complementary shares, a count and its own rate) say little: last
+        s["_same"] = s["same_dataset"].astype(int) + (s["rho"].abs() >= NEAR_IDENTICAL).astype(int)
         s["_strength"] = -s["partial_rho"].abs().fillna(s["rho"].abs() / 2)
-        s = s.sort_values(["_rank", "_strength", "p_adj"]).drop(columns=["_rank", "_strength"])
+        s = s.sort_values(["_rank", "_same", "_strength", "p_adj"]).drop(columns=["_rank", "_same", "_strength"])
         return s.head(limit) if limit else s
 
     def variable(self, name: str):

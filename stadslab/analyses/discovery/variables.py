@@ -4,7 +4,8 @@ Where the variables come from (names in brackets, as the CLI and the page show t
 
 - **area datasets** (``geography.level`` buurt/wijk, a field with ``role: area_code``) whose
   ``temporal_coverage`` overlaps the year: every numeric field (``DATASET.FIELD``), and for counts
-  (``unit: aantal``) also the rate per 1,000 inhabitants (``DATASET.FIELD_per_1000``);
+  (integer fields whose unit names things counted: ``aantal``, ``misdrijven``) also the rate per 1,000
+  inhabitants (``DATASET.FIELD_per_1000``);
 - **point datasets** of that year, counted per area by the codes assigned at ingest (``buurt_code``,
   ``wijk_code``; never geometry): ``DATASET.aantal``, ``DATASET.aantal_per_1000``, ``DATASET.aantal_per_ha``;
 - **personal datasets**: only as the gated area aggregates their catalog declares (a publication counted
@@ -206,11 +207,20 @@ def _area_dataset(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str, 
         rate = "%" in unit or "per 1000" in unit
         data.add(Variable(f"{ds.id}.{f.name}", label=f.description or f.name, unit=unit, kind="veld", rate=rate,
                           field=f.name, **common), values)
-        if unit == "aantal" and have_pop and f.name != CBS_POPULATION:
+        if _is_count(f) and have_pop and f.name != CBS_POPULATION:
             pop = pd.Series(data.population, index=data.codes)
             data.add(Variable(f"{ds.id}.{f.name}_per_1000", label=f"{f.description or f.name} per 1.000 inwoners",
                               unit="per 1.000 inwoners", kind="per_1000", rate=True, field=f.name, **common),
                      values.reindex(data.codes) / pop.where(pop > 0) * 1000.0)
+
+
+NOT_A_COUNT = ("%", "per", "gemiddeld", "km", "ha", "euro", "jaar", "m²", "m2", "x 1000", "uur")
+
+
+def _is_count(f) -> bool:
+    """An integer field whose unit names things counted (``aantal``, ``misdrijven``): it gets a rate."""
+    unit = (f.unit or "").lower()
+    return f.type == "integer" and bool(unit) and not any(w in unit for w in NOT_A_COUNT)
 
 
 def _point_dataset(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str, Any], land: pd.Series,

@@ -2,5 +2,6 @@
 
 from stadslab.web.api import areas, catalog, incidents, monitor, overleg, risk
 from stadslab.web.api import containers, stream
+from stadslab.web.api import discovery
 
-ROUTERS = [catalog, areas, monitor, incidents, risk, overleg, stream, containers]
+ROUTERS = [catalog, areas, monitor, incidents, risk, overleg, stream, containers, discovery]
