@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from stadslab.catalog.release_rules import release_problems
+
 _ROLE_TYPES = {
     "x": {"number", "integer"}, "y": {"number", "integer"}, "lon": {"number"}, "lat": {"number"},
     "wkt": {"string", "geometry"}, "geometry": {"geometry"}, "time": {"date", "datetime"},
@@ -49,6 +51,7 @@ def semantic_problems(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
         if not ({"geometry", "wkt"} & set(roles)):
             yield "areas", "een gebiedsindeling heeft een veld met rol geometry of wkt nodig"
     yield from _stream_problems(d, fields, names)
+    yield from release_problems(d)   # personal data: declared dimensions and structures
     access = d.get("access") or {}
     for role_name, allowed in (access.get("fields") or {}).items():
         for fname in allowed:

@@ -150,6 +150,7 @@ class Dataset:
     privacy: dict[str, Any] = dc_field(default_factory=dict)
     access: Access = Access()
     publications: tuple[dict[str, Any], ...] = ()
+    release: dict[str, Any] = dc_field(default_factory=dict)  # personal data: dimensions, structures (catalog/release_rules.py)
     stream: StreamSpec | None = None  # set for update_frequency: realtime datasets
     file: Path | None = None          # the YAML it came from
     sha256: str = ""                  # hash of that YAML: the catalog version of this entry
@@ -195,6 +196,7 @@ class Dataset:
             access=Access(roles=tuple(access.get("roles", ())), purposes=tuple(access.get("purposes", ())),
                           fields={k: tuple(v) for k, v in (access.get("fields") or {}).items()}),
             publications=tuple(d.get("publications") or ()),
+            release=dict(d.get("release") or {}),
             stream=StreamSpec.from_dict(d["stream"]) if d.get("stream") else None,
             file=file, sha256=sha256,
         )

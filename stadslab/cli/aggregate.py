@@ -82,6 +82,8 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
     hier = None
     if hierarchy:
         child, _, parent = hierarchy.partition(":")
+        if not child.strip() or not parent.strip():
+            raise AnalysisError(f"--hierarchy '{hierarchy}': verwacht KIND:OUDER, bijv. postcode_buurtcode:wijk_code")
         hier = {child.strip(): parent.strip()}
     store = SuppressionStore(suppression_store_path(w.root)) if entry.is_personal else None
     with read_warehouse(w) as wh:

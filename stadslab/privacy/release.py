@@ -24,10 +24,12 @@ import ibis
 import pandas as pd
 
 from stadslab.catalog.model import Dataset
-from stadslab.errors import AnalysisError
+from stadslab.catalog.release_rules import PERIOD_COLUMN, Structure, derived_columns, release_spec
+from stadslab.errors import AnalysisError, PrivacyError, StadslabError
 from stadslab.privacy.access import User, check
 from stadslab.privacy.audit import AuditEntry, AuditLog
-from stadslab.privacy.gate import DEFAULT_MIN_CELL, SuppressionStore, protect
+from stadslab.privacy.gate import DEFAULT_MIN_CELL, SuppressionStore, TableStructure, protect
+from stadslab.privacy.gate.recode import recode_small_categories
 from stadslab.warehouse.store import Warehouse
 
 TOTAL = "Totaal"
@@ -75,34 +77,78 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
     ``link``: other datasets whose persons are looked up by pseudonym (the Dynamisch Data Dashboard's
     linking): each adds a dimension ``in_<dataset>`` = ja/nee that ``by`` and ``filters`` may use;
     ``link_on`` = {dataset: own pseudonym column} links on e.g. the parent instead of the person.
-    Each linked dataset needs its own access; all readings are audited."""
+    Each linked dataset needs its own access; all readings are audited — refusals and reads that fail
+    after access was granted (unknown field, undeclared table, gate refusal) too."""
     filters = {k: list(v) for k, v in (filters or {}).items() if v}
     for other in link or []:
         _require_linkable(wh, other, user=user, purpose=purpose, audit=audit, route=route)
     perm = check(dataset, user, purpose)
     role = ",".join(user.roles)
     version = version or wh.current_version(dataset.id)
+    restricted = dataset.classification in ("vertrouwelijk", "persoonsgegevens")
     if not perm.allowed:
-        if dataset.classification in ("vertrouwelijk", "persoonsgegevens"):
+        if restricted:
             audit.append(AuditEntry(user.id, role, purpose, dataset.id, version, route,
                                     {"by": by, "filters": filters}, None, allowed=False, reason=perm.reason))
         perm.require(dataset)
-    columns = [*by, *[c for c in filters if c not in by]]
-    link_cols = {f"in_{o.id}": o for o in link or []}
-    known = {f.name for f in dataset.fields} | {"buurt_code", "wijk_code", "gemeente_code", "grid_125m"} | set(link_cols)
-    allowed_fields = set(perm.fields) if perm.fields is not None else known
-    for c in columns:
-        if c not in known:
-            raise AnalysisError(f"'{c}' is geen veld van dataset '{dataset.id}'",
-                                hint="velden: " + ", ".join(sorted(known)))
-        if c not in allowed_fields and c not in link_cols:
-            raise AnalysisError(f"veld '{c}' van '{dataset.id}' is voor uw rol niet beschikbaar")
+    try:
+        return _release(wh, dataset, perm, user=user, purpose=purpose, by=list(by), filters=filters,
+                        hierarchy=hierarchy, audit=audit, store=store, route=route, version=version, link=link,
+                        link_on=link_on)
+    except StadslabError as exc:
+        if restricted:   # a read that fails after access was granted is a read attempt all the same
+            audit.append(AuditEntry(user.id, role, purpose, dataset.id, version, route,
+                                    {"by": by, "filters": filters}, None, allowed=False,
+                                    reason=f"geweigerd: {exc.message}"[:500]))
+        raise
+
+
+def _release(wh: Warehouse, dataset: Dataset, perm, *, user: User, purpose: str | None, by: list[str],
+             filters: dict[str, list[Any]], hierarchy: dict[str, str] | None, audit: AuditLog,
+             store: SuppressionStore | None, route: str, version: int | None, link: list[Dataset] | None,
+             link_on: dict[str, str] | None) -> Release:
+    role = ",".join(user.roles)
+    if len(set(by)) != len(by):
+        raise AnalysisError(f"'{', '.join(c for c in dict.fromkeys(by) if by.count(c) > 1)}' staat meer dan "
+                            "eens in de groepering", hint="noem elke kolom één keer")
+    if perm.gated:   # one whole category per filter: a list allows differencing (docs/adr/0001)
+        for col, values in filters.items():
+            if len(values) > 1:
+                raise PrivacyError(f"filter op '{col}' met {values!r}: alleen één hele categorie is toegestaan",
+                                   hint="een lijst maakt verschillen met andere tabellen mogelijk; kies één categorie")
     if version is None:
         raise AnalysisError(f"dataset '{dataset.id}' is nog niet geladen")
-    if hierarchy:
+    columns = [*by, *[c for c in filters if c not in by]]
+    link_cols = {f"in_{o.id}": o for o in link or []}
+    t = wh.table(dataset.id, version)
+    spec = release_spec(dataset)
+    structure = None
+    present = set(t.columns) | set(link_cols)
+    periods = {s.period["field"]: s for s in spec.structures or () if s.period}
+    if PERIOD_COLUMN not in present and periods:
+        present.add(PERIOD_COLUMN)
+    fields = {f.name for f in dataset.fields}
+    known = sorted((present & (fields | set(derived_columns(dataset)) | {PERIOD_COLUMN})) | set(link_cols))
+    allowed_fields = set(perm.fields) if perm.fields is not None else set(known)
+    dimensions = [d for d in (spec.dimensions if perm.gated else known) if d in present or d.startswith("in_")]
+    for c in columns:
+        if c not in present or c.startswith("__"):
+            raise AnalysisError(f"'{c}' is geen veld van dataset '{dataset.id}'",
+                                hint="velden om op te tellen: " + ", ".join(d for d in dimensions if d in allowed_fields
+                                                                            or d in link_cols))
+        if c not in allowed_fields and c not in link_cols:
+            raise AnalysisError(f"veld '{c}' van '{dataset.id}' is voor uw rol niet beschikbaar")
+        if perm.gated and c not in spec.dimensions and not (c in link_cols and not spec.declared):
+            raise PrivacyError(f"'{c}' mag geen dimensie zijn van '{dataset.id}' (persoonsgegevens)",
+                               hint="toegestane dimensies: " + ", ".join(dimensions))
+    if perm.gated:
+        structure = spec.match(dataset.id, columns, hierarchy)
+        columns = list(structure.columns)
+        if structure.period and PERIOD_COLUMN not in t.columns:
+            t = _with_period(t, structure.period)
+    elif hierarchy:
         columns += [p for p in hierarchy.values() if p not in columns]
 
-    t = wh.table(dataset.id, version)
     person = dataset.field_with_role("pseudonym")
     if perm.gated and person is None:
         raise AnalysisError(f"dataset '{dataset.id}' bevat persoonsgegevens maar de catalogus noemt geen "
@@ -123,8 +169,11 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
     for c in columns:
         if counts[c].isna().any():
             counts[c] = counts[c].astype(object).where(counts[c].notna(), UNKNOWN)
+    # before the gate: merge small categories where the catalog allows (τ-ARGUS global recoding)
+    counts = recode_small_categories(t, counts, dataset, columns, person=person.name if person else None,
+                                     gated=bool(perm.gated))
 
-    provenance = {"dataset": dataset.id, "version": version, "by": by, "filters": filters,
+    provenance = {"dataset": dataset.id, "version": version, "by": by, "filters": filters, "hercodering": counts.attrs["hercodering"],
                   "linked": {o.id: wh.current_version(o.id) for o in link or []},
                   "measure": f"unieke {person.name}" if person is not None else "rijen",
                   "classification": dataset.classification}
@@ -138,19 +187,26 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
             provenance["note"] = ("sommige personen vallen in meer dan één cel (bijv. twee regelingen); een cel telt "
                                   "unieke personen, een totaal telt zulke personen vaker mee")
     if perm.gated:
+        if structure.margins == "persons_distinct" and provenance.get("overlap"):
+            raise PrivacyError(f"tabel '{structure.id}' van '{dataset.id}' is vastgelegd met unieke personen in elke "
+                               "marge, maar sommige personen vallen in meer dan één cel: de marges zouden iets anders "
+                               "tellen dan de som van de cellen", hint="leg de tabel vast met margins: sum_of_cells "
+                               "(als enige tabel van de dataset) of kies dimensies waarin elke persoon één categorie heeft")
         min_cell = max(DEFAULT_MIN_CELL, int((dataset.privacy or {}).get("min_cell", DEFAULT_MIN_CELL)))
-        dims = [c for c in columns if not (hierarchy and c in hierarchy.values())]
-        hier = {k: v for k, v in (hierarchy or {}).items() if k in dims}
+        dims = list(structure.dims)
+        hier = {k: v for k, v in structure.hierarchy.items() if k in dims}
         pt = protect(counts, count="n", dims=dims, hierarchy=hier or None, min_cell=min_cell, store=store,
-                     structure_id=f"{dataset.id}/{'+'.join(sorted(dims))}")
+                     structure_id=_store_key(dataset, structure, person.name))
         if store is not None:
             store.save()
-        # one whole category per filter (the gate refuses lists: they allow differencing)
-        chosen = {k: v[0] if len(v) == 1 else v for k, v in filters.items()}
+        # the request is a slice: one whole category per filter, the total of every other dimension
+        wanted = [*by, *[p for c in by for p in [structure.hierarchy.get(c)] if p and p not in by]]
+        chosen = {k: v[0] for k, v in filters.items()}
+        chosen.update({c: TOTAL for c in structure.columns if c not in wanted and c not in chosen})
         frame = pt.select(public=True, **chosen) if chosen else pt.to_pandas(public=True)
-        frame = frame[[c for c in frame.columns if c not in filters or c in by]]
-        provenance.update(min_cell=min_cell, gate=pt.provenance.get("algorithm"),
-                          suppressed=int((frame["suppressed"] != "").sum()))
+        frame = frame[[c for c in frame.columns if c in wanted or c in ("n", "suppressed")]]
+        provenance.update(min_cell=min_cell, gate=pt.provenance.get("algorithm"), structure=structure.id,
+                          margins=structure.margins, suppressed=int((frame["suppressed"] != "").sum()))
     else:
         frame = counts
         for c, values in filters.items():
@@ -161,3 +217,22 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
         audit.append(AuditEntry(user.id, role, purpose, dataset.id, version, route,
                                 {"by": by, "filters": filters}, len(frame), allowed=True, reason=perm.reason))
     return Release(frame.reset_index(drop=True), dataset.id, version, perm.gated, provenance)
+
+
+def _store_key(dataset: Dataset, structure: Structure, person: str) -> TableStructure:
+    """The suppression store's key for this table: by structure and measure (finding 3). Distinct-person
+    figures mean the same in every table of the dataset and share cells; the margins of a sum-of-cells
+    table are another quantity, so its cells are keyed by the structure itself."""
+    quantity = f"unieke {person}" if structure.margins == "persons_distinct" else \
+        f"persoon-cellen {structure.id}"
+    return TableStructure.of(dataset.id, structure.dims, hierarchy=structure.hierarchy or None,
+                             filters={"maat": quantity}, name=structure.id)
+
+
+def _with_period(t, period: dict[str, str]):
+    col = t[period["field"]]
+    if period["grain"] == "kwartaal":
+        expr = col.year().cast("string") + "-K" + col.quarter().cast("string")
+    else:
+        expr = col.strftime({"jaar": "%Y", "maand": "%Y-%m"}[period["grain"]])
+    return t.mutate(**{PERIOD_COLUMN: expr})

@@ -154,6 +154,13 @@ class Warehouse:
         sql = " UNION ALL ".join(f"SELECT dataset FROM {db}stadslab.current" for db in self._dbs())
         return [r[0] for r in self.con.execute(f"SELECT dataset FROM ({sql}) ORDER BY dataset").fetchall()]
 
+    def current_versions(self) -> list[tuple[str, int, Any, int]]:
+        """(dataset, current version, loaded at, rows) for every loaded dataset, in both files."""
+        sql = " UNION ALL ".join(
+            f"""SELECT c.dataset, c.version, v.finished_at, v.rows_loaded FROM {db}stadslab.current c
+                JOIN {db}stadslab.versions v USING (dataset, version)""" for db in self._dbs())
+        return [tuple(r) for r in self.con.execute(sql).fetchall()]
+
     def current_version(self, dataset: str) -> int | None:
         db = self._db(dataset)
         if db is None:

@@ -27,7 +27,8 @@ class AppState:
 
     def __init__(self, workspace: Workspace, *, read_only: bool = False) -> None:
         self.workspace = workspace
-        self._wh = Warehouse.open(workspace.warehouse_path, read_only=read_only)
+        self._wh = Warehouse.open(workspace.warehouse_path, read_only=read_only,
+                                  restricted_path=workspace.restricted_path, restricted_ids=workspace.restricted_ids())
         self._local = threading.local()
         self.write_lock = threading.Lock()
         self.generation = 0  # bumped after every refresh, so caches keyed on it expire
@@ -53,7 +54,7 @@ class AppState:
         """This thread's view of the warehouse (own cursor; safe to use from a worker thread)."""
         wh = getattr(self._local, "wh", None)
         if wh is None or getattr(self._local, "generation", -1) != self.generation:
-            wh = Warehouse(self._wh.con.cursor(), self._wh.path, self._wh.read_only)
+            wh = self._wh.cursor()     # restricted.duckdb attached too: the release path reads it
             self._local.wh, self._local.generation = wh, self.generation
         return wh
 

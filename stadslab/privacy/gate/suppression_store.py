@@ -1,7 +1,9 @@
 """The suppression store: what each cell of a dataset's published tables looked like last time.
 
 Differencing defence (docs/adr/0001): a cell is identified by its dataset, its population (the
-table's whole-category filters) and its non-total coordinates, e.g. ``wijk_code=WK001`` — the same
+table's whole-category filters; the release path adds the measure, ``maat=unieke pseudo_id`` or
+``maat=persoon-cellen <structure>``, so two different quantities never share a key) and its non-total
+coordinates, e.g. ``wijk_code=WK001`` — the same
 key in every table of the dataset that contains that cell (a buurt total in "buurt × geslacht" is the
 same cell as in "buurt × leeftijd"). Per cell the store keeps:
 
@@ -91,6 +93,10 @@ class SuppressionStore:
         values = model.full.reshape(-1)
         for i, key in enumerate(keys.tolist()):
             rec = cells.get(key) if key is not None else None
+            if rec is None and key is not None and population:
+                # stores written before keys carried the measure: a cell suppressed then stays suppressed
+                old = cells.get("|" + key.split("|", 1)[1])
+                rec = old if old is not None and old["s"] == "s" else None
             if rec is None:
                 continue
             if rec["s"] == "s":

@@ -72,9 +72,7 @@ def freshness(ds: Dataset, loaded_at: datetime | None, now: datetime | None = No
 
 def loaded_versions(state: AppState) -> dict[str, dict[str, Any]]:
     def compute() -> dict[str, dict[str, Any]]:
-        rows = state.warehouse().con.execute(
-            """SELECT c.dataset, c.version, v.finished_at, v.rows_loaded FROM stadslab.current c
-               JOIN stadslab.versions v USING (dataset, version)""").fetchall()
+        rows = state.warehouse().current_versions()     # open/intern and restricted files
         return {d: {"versie": v, "geladen_op": t, "rijen": n} for d, v, t, n in rows}
     return state.cache.get_or_compute(("loaded_versions", state.generation), compute)
 
