@@ -20,18 +20,15 @@ COMMIT returned: a crash before that loses nothing that was acknowledged, and th
 from __future__ import annotations
 
 import json
-import re
 import threading
 import time as _time
 from dataclasses import dataclass, field as dc_field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
 from stadslab.catalog.model import Dataset
 from stadslab.errors import WarehouseError
+from stadslab.ingest.stream_validate import MAX_PAYLOAD_CHARS, check
 from stadslab.warehouse.store import Warehouse, qident
 
 DDL = """
@@ -45,12 +42,11 @@ CREATE TABLE IF NOT EXISTS stream.dead_letters (
     dataset VARCHAR, batch BIGINT, received_at TIMESTAMPTZ, source VARCHAR, transport VARCHAR,
     sensor_id VARCHAR, time_raw VARCHAR, reason VARCHAR, payload VARCHAR);
 """
-_TZ = re.compile(r"(Z|[+-]\d\d:?\d\d)$", re.IGNORECASE)
 _LOCKS: dict[str, threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
 _REGISTRY_CACHE: dict[tuple, frozenset[str]] = {}
 _READY: set[tuple] = set()
-MAX_PAYLOAD_CHARS = 2000
+_REGISTRY_VERSION: dict[tuple, tuple[float, int | None]] = {}
 
 
 @dataclass
@@ -98,7 +94,13 @@ def registry_ids(wh: Warehouse, ds: Dataset) -> frozenset[str] | None:
     st = _spec(ds)
     if not st.registry_dataset:
         return None
-    version = wh.current_version(st.registry_dataset)
+    vkey = (str(wh.path), st.registry_dataset)
+    hit = _REGISTRY_VERSION.get(vkey)
+    if hit and _time.monotonic() - hit[0] < 5:       # a reload of the register is seen within 5 s
+        version = hit[1]
+    else:
+        version = wh.current_version(st.registry_dataset)
+        _REGISTRY_VERSION[vkey] = (_time.monotonic(), version)
     if version is None:
         raise WarehouseError(f"het sensorregister '{st.registry_dataset}' van stream '{ds.id}' is nog niet geladen",
                              hint=f"draai 'stadslab ingest {st.registry_dataset}'")
@@ -122,40 +124,42 @@ def ingest_batch(wh: Warehouse, ds: Dataset, items: list[Any], *, source: str, t
     if key not in _READY:
         ensure_tables(wh.con, ds)
         _READY.add(key)
-    known = registry_ids(wh, ds)
-    good, dead = _validate(ds, items, known, now)
-    dead = dead + [(None, None, reason, payload) for payload, reason in rejected]
+    checked = check(ds, items, registry_ids(wh, ds), now)
+    dead = checked.dead + [(None, None, reason, payload) for payload, reason in rejected]
+    good = checked.table
+    n_good = 0 if good is None else good.num_rows
+    received = len(items) + len(rejected)
     with _lock(ds.id):
         con = wh.con
         con.execute("BEGIN TRANSACTION")
         try:
             batch = int(con.execute("SELECT nextval('stream.batch_seq')").fetchone()[0])
-            new = 0
-            if len(good):
-                good["received_at"] = now
-                good["batch"] = batch
-                con.register("__stream_batch", good)
-                cols = ", ".join(qident(c) for c in good.columns)
-                new = int(con.execute(f"INSERT INTO {readings_table_name(ds.id)} ({cols}) SELECT {cols} "
-                                      "FROM __stream_batch ON CONFLICT DO NOTHING").fetchone()[0])
-                con.unregister("__stream_batch")
+            new, first, last = 0, None, None
+            if n_good:
+                name = f"__stream_batch_{threading.get_ident()}"
+                con.register(name, good)
+                cols = ", ".join(qident(c) for c in good.column_names)
+                new = int(con.execute(f"INSERT INTO {readings_table_name(ds.id)} ({cols}, received_at, batch) "
+                                      f"SELECT {cols}, ?, ? FROM {name} ON CONFLICT DO NOTHING",
+                                      [now, batch]).fetchone()[0])
+                first, last = con.execute(f"SELECT min({qident(st.time_field)}), max({qident(st.time_field)}) "
+                                          f"FROM {name}").fetchone()
+                con.unregister(name)
             if dead:
                 con.executemany("INSERT INTO stream.dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                 [[ds.id, batch, now, source, transport, s, t, r, p] for s, t, r, p in dead])
-            times = good[st.time_field] if len(good) else None
             con.execute("INSERT INTO stream.batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        [ds.id, batch, source, transport, now, len(items) + len(rejected), new, len(good) - new,
-                         len(dead), times.min() if times is not None else None,
-                         times.max() if times is not None else None, ds.sha256, _time.perf_counter() - t0])
+                        [ds.id, batch, source, transport, now, received, new, received - len(dead) - new,
+                         len(dead), first, last, ds.sha256, _time.perf_counter() - t0])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
     reasons: dict[str, int] = {}
     for _, _, r, _ in dead:
-        key = r.split(":")[0]
-        reasons[key] = reasons.get(key, 0) + 1
-    return BatchResult(batch, len(items) + len(rejected), new, len(good) - new, len(dead), reasons)
+        k = r.split(":")[0]
+        reasons[k] = reasons.get(k, 0) + 1
+    return BatchResult(batch, received, new, received - len(dead) - new, len(dead), reasons)
 
 
 def parse_body(body: bytes) -> tuple[list[Any], list[tuple[str, str]], str | None]:
@@ -173,89 +177,6 @@ def parse_body(body: bytes) -> tuple[list[Any], list[tuple[str, str]], str | Non
                for r in doc.get("rejected", []) if isinstance(r, dict)]
         return doc.get("readings", []), rej, None
     return [], [], "ongeldige batch: verwacht een lijst metingen of {\"readings\": [...]}"
-
-
-def _validate(ds: Dataset, items: list[Any], known: frozenset[str] | None,
-              now: datetime) -> tuple[pd.DataFrame, list[tuple[str | None, str | None, str, str]]]:
-    """Split a batch into valid rows (a DataFrame with typed columns) and dead letters
-    (sensor, raw time, reason, payload). Checks are vectorised over the batch."""
-    st = _spec(ds)
-    n = len(items)
-    is_obj = np.fromiter((isinstance(x, dict) for x in items), bool, n)
-    get = lambda key: [x.get(key) if isinstance(x, dict) else None for x in items]  # noqa: E731
-    reason = np.full(n, None, dtype=object)
-    reason[~is_obj] = "geen object: een meting is een JSON-object met sensor, tijd en waarde(n)"
-    sensors = pd.Series(get(st.sensor_field), dtype=object)
-    raw_t = pd.Series(get(st.time_field), dtype=object)
-    sensor_str = sensors.map(lambda s: None if s is None or isinstance(s, (dict, list, bool)) else str(s))
-    _flag(reason, sensor_str.isna().to_numpy(), f"sensor ontbreekt: veld '{st.sensor_field}' is leeg")
-    if known is not None:
-        unknown = ~sensor_str.isin(known).to_numpy() & sensor_str.notna().to_numpy()
-        _flag(reason, unknown, "onbekende sensor: niet in het register " + (st.registry_dataset or ""))
-    times, bad_time = _parse_times(raw_t)
-    _flag(reason, bad_time, f"ongeldige tijd: veld '{st.time_field}' is geen ISO 8601-tijd met tijdzone of epoch-seconden")
-    future = (times > pd.Timestamp(now) + pd.Timedelta(minutes=st.max_future_minutes)).to_numpy()
-    _flag(reason, future & ~bad_time, f"tijd in de toekomst: meer dan {st.max_future_minutes:g} minuten na ontvangst")
-    values = {}
-    for vname in st.value_fields:
-        f = ds.field(vname)
-        col = pd.Series(get(vname), dtype=object)
-        num = pd.to_numeric(col.map(lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else
-                                    (v if isinstance(v, str) else None)), errors="coerce")
-        missing = col.isna().to_numpy()
-        if f.nullable:
-            bad = (~missing & num.isna()).to_numpy()
-        else:
-            bad = num.isna().to_numpy()
-        _flag(reason, bad, f"ongeldige waarde: veld '{vname}' is geen getal")
-        arr = num.to_numpy(dtype=float)
-        lo = (arr < f.min) if f.min is not None else np.zeros(n, bool)
-        hi = (arr > f.max) if f.max is not None else np.zeros(n, bool)
-        _flag(reason, np.nan_to_num(lo | hi, nan=False).astype(bool),
-              f"waarde buiten bereik: veld '{vname}' hoort tussen {_fmt(f.min)} en {_fmt(f.max)}")
-        values[vname] = arr
-    ok = np.array([r is None for r in reason], dtype=bool)
-    good = pd.DataFrame({st.sensor_field: sensor_str[ok].to_numpy(), st.time_field: times[ok].to_numpy(),
-                         **{k: v[ok] for k, v in values.items()}})
-    if len(good):
-        good[st.time_field] = pd.to_datetime(good[st.time_field], utc=True)
-        good = good.drop_duplicates([st.sensor_field, st.time_field], keep="first").reset_index(drop=True)
-    dead = []
-    for i in np.flatnonzero(~ok):
-        s, t = sensor_str.iat[i], raw_t.iat[i]
-        dead.append((s, None if t is None else str(t)[:100], reason[i], _payload(items[i])))
-    return good, dead
-
-
-def _parse_times(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """ISO 8601 with an explicit zone (``Z`` or ``+01:00``), or epoch seconds; anything else is bad."""
-    is_num = raw.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).to_numpy()
-    is_str = raw.map(lambda v: isinstance(v, str) and bool(_TZ.search(v.strip()))).to_numpy()
-    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns, UTC]")
-    if is_str.any():
-        out[is_str] = pd.to_datetime(raw[is_str].str.strip(), utc=True, errors="coerce", format="ISO8601")
-    if is_num.any():
-        secs = pd.to_numeric(raw[is_num], errors="coerce")
-        secs = secs.where((secs > 946684800) & (secs < 4102444800))  # 2000 … 2100
-        out[is_num] = pd.to_datetime(secs, unit="s", utc=True, errors="coerce")
-    return out, out.isna().to_numpy()
-
-
-def _flag(reason: np.ndarray, mask: np.ndarray, text: str) -> None:
-    """Set ``text`` where ``mask`` and no earlier reason was found (the first failing check is told)."""
-    empty = np.array([r is None for r in reason], dtype=bool)
-    reason[mask & empty] = text
-
-
-def _payload(item: Any) -> str:
-    try:
-        return json.dumps(item, ensure_ascii=False, default=str)[:MAX_PAYLOAD_CHARS]
-    except (TypeError, ValueError):
-        return repr(item)[:MAX_PAYLOAD_CHARS]
-
-
-def _fmt(v: float | None) -> str:
-    return "–" if v is None else f"{v:g}"
 
 
 def _spec(ds: Dataset):

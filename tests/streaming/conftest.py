@@ -17,7 +17,7 @@ import yaml
 
 from stadslab.demo.container_sim import load_containers
 from stadslab.web.launch import STADSLAB, free_port
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 CATALOG = REPO / "stadslab" / "demo" / "catalog"
@@ -31,13 +31,26 @@ def make_stream_ws(root: Path, n_containers: int = 50) -> Path:
                                                 index=False, compression="gzip")
     for name in ("denhaag_containerregister.yaml", "denhaag_containervulling.yaml"):
         shutil.copy(CATALOG / name, root / "catalog" / name)
-    run_cli("ingest", "denhaag_containerregister", "-w", str(root))
+    from stadslab import operations as ops
+    from stadslab.workspace import Workspace
+
+    ws = Workspace(root)
+    with ws.warehouse() as wh:     # in-process: the same ingest as 'stadslab ingest', without a second Python start
+        ops.ingest_dataset(ws, wh, ws.catalog(), "denhaag_containerregister")
     return root
 
 
+@pytest.fixture(scope="session")
+def stream_template(tmp_path_factory) -> Path:
+    return make_stream_ws(tmp_path_factory.mktemp("stream") / "ws")
+
+
 @pytest.fixture
-def stream_ws(tmp_path) -> Path:
-    return make_stream_ws(tmp_path / "ws")
+def stream_ws(stream_template, tmp_path) -> Path:
+    """A private copy of a small workspace: 50 real containers in the register, the fill stream."""
+    root = tmp_path / "ws"
+    shutil.copytree(stream_template, root)
+    return root
 
 
 @pytest.fixture
@@ -81,7 +94,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         log = open(self.ws / "server.log", "a")
         self.proc = subprocess.Popen([str(STADSLAB), "serve", "-w", str(self.ws), "--port", str(self.port), *self.extra],
                                      stdout=log, stderr=subprocess.STDOUT, env={**os.environ})

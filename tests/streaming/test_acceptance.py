@@ -30,7 +30,7 @@ def test_mqtt_and_http_survive_a_killed_server(stream_ws, token, mosquitto, serv
                                  "--server", server.base, "--token", token, "--client-id", "test-forwarder"],
                                 stdout=subprocess.DEVNULL, stderr=open(stream_ws / "listen.log", "w"))
     try:
-        deadline = time.time() + 30                       # the forwarder's session exists before we publish
+        deadline = time.time() + 90                       # the forwarder's session exists before we publish
         while "verbonden" not in (stream_ws / "listen.log").read_text():
             assert time.time() < deadline and listener.poll() is None, (stream_ws / "listen.log").read_text()
             time.sleep(0.1)
