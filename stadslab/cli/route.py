@@ -87,13 +87,13 @@ def plan(dataset: str = typer.Argument(..., help="Stream-dataset met vulgraadmet
 @app.command("evaluate")
 def evaluate(weeks: int = typer.Option(8, "--weeks", help="Aantal weken simulatie (minstens 8 voor de vergelijking)"),
              containers: int = typer.Option(1000, "--containers", help="Ongeveer zoveel restafvalcontainers (hele buurten)"),
-             trucks: int = typer.Option(4, "--trucks", help="Aantal wagens voor beide aanpakken"),
+             trucks: int = typer.Option(8, "--trucks", help="Aantal wagens voor beide aanpakken"),
              seconds: float = typer.Option(5.0, "--seconds-per-day", help="Rekentijd per dagplan"),
              seed: int = typer.Option(1, "--seed"),
              save: bool = typer.Option(True, "--save/--no-save", help="Bewaar de uitkomst (voor /containers/plan)"),
              ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Simulatie: sensorgestuurd dagplan tegen het vaste weekschema (km, ledigingen, overloopdagen, truckuren)."""
-    from stadslab.analyses.containers.evaluate import district, results_table, simulate
+    from stadslab.analyses.containers.evaluate import SPAARZAAM, district, results_table, simulate
     from stadslab.analyses.containers.plan import Fleet
     from stadslab.analyses.containers.plan_store import register_frame, save_evaluation
 
@@ -103,7 +103,7 @@ def evaluate(weeks: int = typer.Option(8, "--weeks", help="Aantal weken simulati
     reg = district(register, target=containers)
     with progress("simulatie", quiet=as_json) as say:
         res = simulate(reg, weeks=weeks, fleet=Fleet(trucks=trucks), seconds_per_day=seconds, seed=seed,
-                       progress=lambda d, t: say(f"dag {d}/{t}", d, t))
+                       progress=lambda d, t: say(f"dag {d}/{t}", d, t), variants={"sensor_zuinig": SPAARZAAM})
         params = {"weeks": weeks, "containers": len(reg), "buurten": sorted(reg["buurt"].unique().tolist()),
                   "trucks": trucks, "seconds_per_day": seconds, "seed": seed, "gesimuleerd": True}
         if save:
@@ -115,10 +115,13 @@ def evaluate(weeks: int = typer.Option(8, "--weeks", help="Aantal weken simulati
         return
     t = Table("aanpak", "km", "truckuren", "ledigingen", "overloopdagen", "vulgraad bij legen %")
     for r in table.itertuples():
-        t.add_row("vast schema" if r.policy == "vast" else "sensorgestuurd", f"{r.km:.0f}", f"{r.truck_hours:.0f}",
+        t.add_row(POLICY_NAMES.get(r.policy, r.policy), f"{r.km:.0f}", f"{r.truck_hours:.0f}",
                   str(r.emptyings), str(r.overflow_days), f"{r.mean_fill_at_emptying:.0f}")
     console.print(f"[bold]{weeks} weken, {len(reg)} containers (gesimuleerd)[/]")
     console.print(t)
+
+
+POLICY_NAMES = {"vast": "vast weekschema", "sensor": "sensorgestuurd", "sensor_zuinig": "sensorgestuurd, zuinig"}
 
 
 def _hm(s: int) -> str:

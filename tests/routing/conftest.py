@@ -40,3 +40,82 @@ def make_problem(seed: int, *, n: int = 40, capacity: int = 100, count: int = 2,
 @pytest.fixture
 def problem_factory():
     return make_problem
+
+
+# ---- a small workspace with a simulated sensor stream, a stored plan and users (CLI and browser tests) ----
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from datetime import datetime, timedelta, timezone  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import yaml  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+STADSLAB = REPO / ".venv" / "bin" / "stadslab"
+STREAM = "denhaag_containervulling"
+PASSWORDS = {"chauffeur": "chauffeur-test", "privacy": "privacy-test"}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(STADSLAB), *args], capture_output=True, text=True, timeout=180)
+    if proc.returncode != 0:
+        raise AssertionError(f"stadslab {' '.join(args)} → {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def route_ws(tmp_path_factory) -> Path:
+    """``stadslab init`` (no demo data), the demo's stream catalog entry, two users, and 3 days of
+    GESIMULEERDE readings of ~120 Den Haag containers appended through the stream ingest."""
+    from stadslab.analyses.containers.evaluate import district
+    from stadslab.demo.container_sim import SensorSimulator, load_containers, to_json_readings
+    from stadslab.ingest.stream import ingest_batch
+    from stadslab.privacy.passwords import hash_password
+    from stadslab.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("route") / "ws"
+    run_cli("init", str(root))
+    src = REPO / "stadslab" / "demo" / "catalog" / f"{STREAM}.yaml"
+    entry = yaml.safe_load(src.read_text(encoding="utf-8"))
+    entry["stream"].pop("registry", None)     # the register dataset is not loaded in this small workspace
+    (root / "catalog" / f"{STREAM}.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    cfg = yaml.safe_load((root / "stadslab.yaml").read_text(encoding="utf-8"))
+    cfg["access"] = {"roles": {"chauffeur": "Chauffeur inzameling", "privacyfunctionaris": "Privacy"},
+                     "purposes": {"beheer": "Beheer openbare ruimte", "toezicht": "Toezicht"},
+                     "users": [{"id": "chauffeur", "name": "Chauffeur", "roles": ["chauffeur"], "purposes": ["beheer"],
+                                "password_hash": hash_password(PASSWORDS["chauffeur"])},
+                               {"id": "privacy", "name": "Privacy", "roles": ["privacyfunctionaris"],
+                                "purposes": ["toezicht"], "password_hash": hash_password(PASSWORDS["privacy"])}]}
+    (root / "stadslab.yaml").write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    reg = district(load_containers(), target=100)
+    now = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0)
+    sim = SensorSimulator(reg, seed=5, start=now - timedelta(days=3))
+    items = to_json_readings(sim.step(now - timedelta(hours=1)))
+    ws = Workspace.resolve(str(root))
+    ds = ws.catalog().get(STREAM)
+    with ws.warehouse() as wh:
+        res = ingest_batch(wh, ds, items, source="test", transport="http")
+    assert res.new == len(items) and res.dead == 0
+    return root
+
+
+@pytest.fixture(scope="session")
+def planned_ws(route_ws) -> tuple[Path, dict]:
+    """route_ws with a stored plan made by the CLI (``stadslab route plan … --json``)."""
+    import json
+
+    proc = run_cli("route", "plan", STREAM, "-w", str(route_ws), "--seconds", "1", "--trucks", "2", "--json")
+    return route_ws, json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "nl-NL", "viewport": {"width": 390, "height": 844}}

@@ -77,6 +77,12 @@ def estimate_state(readings: pd.DataFrame, now: datetime, last_emptied: pd.Serie
     with np.errstate(divide="ignore", invalid="ignore"):
         mean_t, mean_y = st / np.maximum(n, 1), sy / np.maximum(n, 1)
     level = np.where(n > 0, mean_y + rate * (0 - mean_t), np.nan)   # extrapolated to ``now``
+    # Emptied (a field report or a planned emptying) and no reading since: the level grew from ~0.
+    emptied = pd.to_datetime(last_emptied.reindex(ids), utc=True)
+    since_empty = ((pd.Timestamp(now) - emptied).dt.total_seconds() / 86400).to_numpy()
+    known_empty = (n == 0) & np.isfinite(since_empty)
+    level = np.where(known_empty, np.clip(prior * np.maximum(since_empty, 0), 0, 100), level)
+    n = np.where(known_empty, 1, n)
     stale = ~np.isfinite(level)
     level = np.where(stale, 50.0, np.clip(level, 0, 100))
     sd_level = np.where(stale, 30.0, np.where(n >= 3, 4.0, 10.0))
@@ -90,20 +96,25 @@ def _utc(day: date, seconds: int) -> datetime:
     return local.astimezone(timezone.utc)
 
 
+SPAARZAAM = PlanSettings(required_p=0.9, overflow_cost_eur=10.0)
+
+
 def simulate(register: pd.DataFrame, *, weeks: int = 8, start: date = date(2026, 1, 5), fleet: Fleet = Fleet(),
              settings: PlanSettings = PlanSettings(), seconds_per_day: float = 5.0, seed: int = 1,
-             progress=None) -> dict[str, PolicyResult]:
-    """Run both policies over ``weeks`` weeks from ``start`` (a Monday). ``register``: the containers
-    to simulate (one fraction). ``progress``: callable(done, total)."""
+             progress=None, variants: dict[str, PlanSettings] | None = None) -> dict[str, PolicyResult]:
+    """Run the fixed schedule and the sensor policy (``settings``; plus any ``variants``, e.g.
+    ``{"sensor_zuinig": SPAARZAAM}``) over ``weeks`` weeks from ``start`` (a Monday). ``register``:
+    the containers to simulate (one fraction). ``progress``: callable(done, total)."""
     from stadslab.demo.container_sim import FRACTIONS, SensorSimulator, fixed_schedule
 
     register = register[register["afvalfractie"] == settings.fraction].reset_index(drop=True)
     days = [start + timedelta(days=i) for i in range(7 * weeks)]
     t0 = datetime(start.year, start.month, start.day, tzinfo=timezone.utc)
     prior = pd.Series(FRACTIONS[settings.fraction].fill_per_day, index=register["container_id"].to_numpy())
-    total, done = 2 * len(days), 0
+    policies = {"vast": settings, "sensor": settings, **(variants or {})}
+    total, done = len(policies) * len(days), 0
     out: dict[str, PolicyResult] = {}
-    for policy in ("vast", "sensor"):
+    for policy, pol_settings in policies.items():
         sim = SensorSimulator(register, seed=seed, start=t0 - timedelta(days=3))
         res = PolicyResult(policy)
         parts: list[pd.DataFrame] = [sim.step(t0 - timedelta(hours=1))]
@@ -128,11 +139,12 @@ def simulate(register: pd.DataFrame, *, weeks: int = 8, start: date = date(2026,
                     p = solve(problem, SolveOptions(seconds=seconds_per_day))
                     km, hours = p.distance_m / 1000, p.duration_s / 3600
                     unplanned = len(p.unserved_required)
-                    events = todays
-            elif day.weekday() in settings.collection_days:
+                    missed = {u.stop for u in p.unserved_required}   # not routed = not emptied (honest)
+                    events = [(c, t) for c, t in todays if c not in missed]
+            elif day.weekday() in pol_settings.collection_days:
                 recent = pd.concat([x for x in parts[-6:] if len(x)] or [parts[-1]], ignore_index=True)
                 state = estimate_state(recent, plan_time, last_emptied, prior)
-                dp = plan_day(register, state, day, fleet=fleet, settings=settings, seconds=seconds_per_day)
+                dp = plan_day(register, state, day, fleet=fleet, settings=pol_settings, seconds=seconds_per_day)
                 km, hours = dp.plan.distance_m / 1000, dp.plan.duration_s / 3600
                 unplanned = len(dp.plan.unserved_required)
                 events = [(e.ref, _utc(day, e.start_s)) for r in dp.plan.routes for e in r.events if e.kind == "stop"]

@@ -66,6 +66,7 @@ class Fleet:
     service_s: int = 240
     euro_per_km: float = 1.5
     euro_per_hour: float = 75.0
+    euro_per_truck_day: float = 0.0
     depot: str = "hms_zonweg"
     dumps: tuple[str, ...] = ("stort_zonweg", "stort_kerketuinenweg")
 
@@ -74,6 +75,8 @@ class Fleet:
 class PlanSettings:
     fraction: str = "Rest"
     overflow_cost_eur: float = 40.0     # cleaning up bijplaatsingen, a melding, the street's look (aanname)
+    fill_value_eur: float = 0.0         # prize per full container for the waste itself (empty while passing by)
+    prize_lookahead: int = 1            # prize from P(overflow) by the n-th next collection day (1 = next)
     required_p: float = 0.5
     candidate_p: float = 0.01
     max_candidates: int = 1_000
@@ -171,16 +174,23 @@ def select_candidates(register: pd.DataFrame, state: pd.DataFrame, day: date, fl
     t_state = pd.to_datetime(df["tijd"], utc=True)
     to_today = ((pd.Timestamp(shift_mid) - t_state).dt.total_seconds() / 86400).clip(lower=0).to_numpy()
     to_next = ((pd.Timestamp(next_mid) - t_state).dt.total_seconds() / 86400).clip(lower=0).to_numpy()
+    later = nxt
+    for _ in range(settings.prize_lookahead - 1):
+        later = next_collection_day(later, settings.collection_days)
+    to_later = to_next + (later - nxt).days
     level = df["vulgraad"].to_numpy(float)
     rate = df["vulsnelheid"].to_numpy(float).clip(min=0)
     p = overflow_probability(level, rate, df["sd_vulgraad"].to_numpy(float), df["sd_vulsnelheid"].to_numpy(float),
                              to_next)
+    p_prize = p if settings.prize_lookahead <= 1 else overflow_probability(
+        level, rate, df["sd_vulgraad"].to_numpy(float), df["sd_vulsnelheid"].to_numpy(float), to_later)
     expected_today = np.clip(level + rate * to_today, 0, 100)
     density = df["afvalfractie"].map(DENSITY_KG_M3).fillna(110.0).to_numpy()
     df = df.assign(p_overloop=p, verwacht_vandaag=expected_today,
                    vraag_kg=np.maximum(1, np.rint(expected_today / 100 * df["volume_m3"].to_numpy(float) * density)).astype(int),
                    verplicht=p >= settings.required_p,
-                   prijs=np.rint(settings.overflow_cost_eur * COST_UNITS_PER_EURO * p).astype(np.int64))
+                   prijs=np.rint(COST_UNITS_PER_EURO * (settings.overflow_cost_eur * p_prize
+                                                        + settings.fill_value_eur * expected_today / 100)).astype(np.int64))
     # No recent readings (dead or silent sensor): fall back to the fixed schedule for that container.
     blind = (df["metingen"].to_numpy() == 0) if "metingen" in df else np.zeros(len(df), bool)
     if blind.any():
@@ -189,12 +199,14 @@ def select_candidates(register: pd.DataFrame, state: pd.DataFrame, day: date, fl
             if "inzameldagen" in df else np.zeros(len(df), bool)
         df = df.assign(verplicht=np.where(blind, on_day, df["verplicht"]),
                        p_overloop=np.where(blind & on_day, 1.0, np.where(blind, 0.0, df["p_overloop"])),
+                       prijs=np.where(blind, 0, df["prijs"]),
                        zonder_sensor=blind)
     else:
         df = df.assign(zonder_sensor=False)
-    df = df[(df["p_overloop"] >= settings.candidate_p) | df["verplicht"]]
-    if len(df) > settings.max_candidates:   # keep every required one, then the likeliest optional ones
-        df = df.sort_values(["verplicht", "p_overloop"], ascending=False).head(settings.max_candidates)
+    min_prize = settings.candidate_p * settings.overflow_cost_eur * COST_UNITS_PER_EURO
+    df = df[(df["p_overloop"] >= settings.candidate_p) | (df["prijs"] >= min_prize) | df["verplicht"]]
+    if len(df) > settings.max_candidates:   # keep every required one, then the most valuable optional ones
+        df = df.sort_values(["verplicht", "prijs"], ascending=False).head(settings.max_candidates)
     x, y = _TO_RD.transform(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
     return df.assign(x_rd=x, y_rd=y).reset_index(drop=True)
 
@@ -206,6 +218,7 @@ def build_problem(candidates: pd.DataFrame, fleet: Fleet, day: date, sites: tupl
     truck = Vehicle("Wagen", capacity=fleet.capacity_kg, count=fleet.trucks, start_site=fleet.depot,
                     end_site=fleet.depot, shift_start_s=start, shift_end_s=end,
                     max_shift_s=int(fleet.max_shift_h * 3600), reload_sites=fleet.dumps, unload_before_end=True,
+                    fixed_cost=int(round(fleet.euro_per_truck_day * COST_UNITS_PER_EURO)),
                     cost_per_m=int(round(fleet.euro_per_km * COST_UNITS_PER_EURO / 1000)),
                     cost_per_s=int(round(fleet.euro_per_hour * COST_UNITS_PER_EURO / 3600)))
     stops = tuple(Stop(cid, float(x), float(y), demand=int(d), service_s=fleet.service_s, required=bool(r),
