@@ -2,6 +2,7 @@
 
 from stadslab.web.pages import auth, dataset, docs, home, incidenten, monitor, overleg, risico
 from stadslab.web.pages import containers, projecten
+from stadslab.web.pages import containers_plan
 from stadslab.web.pages import ontdekken
 
-PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, ontdekken, containers, dataset, docs]
+PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, ontdekken, containers_plan, containers, dataset, docs]
