@@ -87,6 +87,7 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
         hier = {child.strip(): parent.strip()}
     store = SuppressionStore(suppression_store_path(w.root)) if entry.is_personal else None
     with read_warehouse(w) as wh:
+        names = {} if as_json else _area_names(wh)
         rel = release_aggregate(wh, entry, user=who, purpose=purpose, by=[c.strip() for c in by.split(",") if c.strip()],
                                 filters=_where(where), hierarchy=hier, audit=AuditLog(w.root / "audit" / "audit.jsonl"),
                                 store=store, route="cli:aggregate", link=[w.catalog().get(d.split(":")[0]) for d in link],
@@ -96,11 +97,51 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
     if as_json:
         print_json({"provenance": rel.provenance, "rows": rel.records()})
         return
-    t = Table(*rel.frame.columns)
+    _print_release(rel, names)
+
+
+# Dutch headings for the columns every release has; area codes get their name next to them
+HEADINGS = {"n": "aantal", "suppressed": "onderdrukt", "wijk_code": "wijk", "buurt_code": "buurt",
+            "gemeente_code": "gemeente", "postcode_buurtcode": "buurt", "periode": "periode"}
+
+
+def _area_names(wh) -> dict[str, str]:
+    """Area code → name (newest division year); empty without an area registry."""
+    try:
+        rows = wh.con.execute("SELECT code, arg_max(name, year) FROM stadslab.areas GROUP BY code").fetchall()
+    except Exception:      # no area datasets loaded: the view does not exist
+        return {}
+    return {c: n for c, n in rows if n}
+
+
+def _print_release(rel, names: dict[str, str]) -> None:
+    from stadslab.formatting import nl_number
+
+    cols = list(rel.frame.columns)
+    area_cols = [c for c in cols if c.endswith("_code") or c == "postcode_buurtcode"]
+    headers = []
+    for c in cols:
+        headers.append(HEADINGS.get(c, c) + (" (code)" if c in area_cols else ""))
+        if c in area_cols:
+            headers.append("naam")
+    t = Table(*headers)
     for r in rel.records():
-        t.add_row(*[escape("" if v is None else str(v)) for v in r.values()])
+        row = []
+        for c in cols:
+            v = r[c]
+            if c == "n":
+                row.append("" if v is None else nl_number(v))
+            elif c == "suppressed":
+                row.append("ja" if v else "")
+            else:
+                row.append(escape("" if v is None else str(v)))
+            if c in area_cols:
+                row.append(escape(names.get(str(v), "Totaal" if v == "Totaal" else "")))
+        t.add_row(*row)
     console.print(t)
     p = rel.provenance
+    for step in p.get("hercodering") or []:
+        console.print(f"samengevoegd vóór het onderdrukken: {escape(step['veld'])}: {escape(step['stap'])}")
     console.print(f"[dim]bron: {p['dataset']} versie {p['version']}; telling: {p['measure']}"
                   + (f"; publicatiepoort: minimaal {p['min_cell']}, {p['suppressed']} cellen onderdrukt" if rel.gated else "")
                   + "[/]")

@@ -1,19 +1,9 @@
-"""Dutch number formatting shared by the web app's and the portal's templates."""
+"""Dutch number formatting shared by the web app's and the portal's templates.
+
+The formatter itself lives in ``stadslab/formatting.py`` so the CLI uses the very same one."""
 
 from __future__ import annotations
 
-from typing import Any
+from stadslab.formatting import nl_date, nl_datetime, nl_number, nl_pct
 
-
-def nl_number(value: Any, decimals: int = 0) -> str:
-    """374238 → '374.238'; 12.5 → '12,5'; missing or NaN → '–' (never 0)."""
-    if value is None or value == "":
-        return "–"
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if f != f:  # NaN
-        return "–"
-    text = f"{f:,.{decimals}f}"
-    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+__all__ = ["nl_date", "nl_datetime", "nl_number", "nl_pct"]
