@@ -40,7 +40,7 @@ def plan(dataset: str = typer.Argument(..., help="Stream-dataset met vulgraadmet
          ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Dagplan: verplichte containers (lopen over vóór de volgende ronde) en optionele (met prijs), met routes."""
     from stadslab.analyses.containers.plan import Fleet, PlanSettings
-    from stadslab.analyses.containers.plan_store import make_plan, save_plan
+    from stadslab.analyses.containers.plan_store import save_plan
 
     when = _day(day)
     w = workspace(ws)
@@ -57,6 +57,7 @@ def plan(dataset: str = typer.Argument(..., help="Stream-dataset met vulgraadmet
         say("routes zoeken", 0, 100)
         dp = plan_day(register, state, when, fleet=fleet, settings=settings, seconds=seconds,
                       progress=lambda f: say("routes zoeken", round(100 * f), 100))
+        dp.estimator = state.attrs.get("schatter", "")
         version = None
         if save:
             say("opslaan")

@@ -93,6 +93,7 @@ class DayPlan:
     plan: Plan
     sites: tuple[Site, ...] = field(default=DEN_HAAG_SITES)
     simulated: bool = True
+    estimator: str = ""
 
     def stops_table(self) -> pd.DataFrame:
         """One row per route step: truck, volgorde, soort, container/site, times (local), load, leg."""
@@ -125,7 +126,7 @@ class DayPlan:
                 "km": round(p.distance_m / 1000, 1), "truckuren": round(p.duration_s / 3600, 2),
                 "stortritten": sum(r.reloads for r in p.routes) + len(p.routes),
                 "niet_ingepland_verplicht": [{"container": u.stop, "reden": u.reason} for u in p.unserved_required],
-                "reistijden": p.travel_source, "rekentijd_s": round(p.runtime_s, 1), "gesimuleerd": self.simulated}
+                "reistijden": p.travel_source, "vulgraadschatting": self.estimator, "rekentijd_s": round(p.runtime_s, 1), "gesimuleerd": self.simulated}
 
 
 def _lon(site: Site | None) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from stadslab.analyses.routing import events as route_events
@@ -68,8 +69,42 @@ def current_state(wh, dataset: str, register: pd.DataFrame, day: date, fraction:
     last = pd.Series(pd.NaT, index=prior.index, dtype="datetime64[ns, UTC]")
     common = prior.index.intersection(done.index)
     last.loc[common] = done.loc[common].to_numpy()
-    state = estimate_state(readings, anchor, last, prior)
+    state = None
+    if _has_table(wh, REGISTER_DATASET):
+        # The container monitor's forecast (forecast.py): fraction × weekday × hour pattern, robust rates.
+        from .forecast import forecast_fill
+
+        fc = forecast_fill(wh, dataset, anchor + timedelta(days=1), registry=REGISTER_DATASET, now=anchor)
+        if len(fc):
+            state = fc[["container_id", "vulgraad", "vulsnelheid", "sd_vulgraad", "sd_vulsnelheid", "tijd", "metingen"]]
+            state = apply_field_reports(state.assign(container_id=state["container_id"].astype(str)), done, anchor)
+            state.attrs["schatter"] = "vulgraadvoorspelling (analyses/containers/forecast.py)"
+    if state is None:
+        state = estimate_state(readings, anchor, last, prior)
+        state.attrs["schatter"] = "eenvoudige schatter (helling sinds laatste lediging, evaluate.estimate_state)"
     return state
+
+
+def apply_field_reports(state: pd.DataFrame, done: pd.Series, now: datetime) -> pd.DataFrame:
+    """A container reported 'geleegd' after its last reading starts again from empty: level = rate ×
+    time since the report."""
+    t_state = pd.to_datetime(state["tijd"], utc=True)
+    emptied = pd.to_datetime(state["container_id"].map(done), utc=True)
+    newer = (emptied > t_state).fillna(False).to_numpy()
+    if not newer.any():
+        return state
+    days = ((pd.Timestamp(now) - emptied).dt.total_seconds() / 86400).clip(lower=0).to_numpy()
+    level = np.where(newer, np.clip(state["vulsnelheid"].to_numpy(float) * np.nan_to_num(days), 0, 100),
+                     state["vulgraad"].to_numpy(float))
+    return state.assign(vulgraad=level, tijd=np.where(newer, pd.Timestamp(now), t_state))
+
+
+def _has_table(wh, name: str) -> bool:
+    try:
+        wh.table(name)
+        return True
+    except Exception:
+        return False
 
 
 def _has_stream(wh, dataset: str) -> bool:
@@ -82,7 +117,9 @@ def make_plan(wh, dataset: str, day: date, *, fleet: Fleet = Fleet(), settings: 
               seconds: float = 30.0, progress=None) -> DayPlan:
     register = register_frame(wh)
     state = current_state(wh, dataset, register, day, settings.fraction)
-    return plan_day(register, state, day, fleet=fleet, settings=settings, seconds=seconds, progress=progress)
+    dp = plan_day(register, state, day, fleet=fleet, settings=settings, seconds=seconds, progress=progress)
+    dp.estimator = state.attrs.get("schatter", "")
+    return dp
 
 
 def save_plan(wh, dp: DayPlan, dataset: str) -> int:
