@@ -142,8 +142,7 @@ def ingest_batch(wh: Warehouse, ds: Dataset, items: list[Any], *, source: str, t
                 new = int(con.execute(f"INSERT INTO {readings_table_name(ds.id)} ({cols}, received_at, batch) "
                                       f"SELECT {cols}, ?, ? FROM {name} ON CONFLICT DO NOTHING",
                                       [now, batch]).fetchone()[0])
-                first, last = con.execute(f"SELECT min({qident(st.time_field)}), max({qident(st.time_field)}) "
-                                          f"FROM {name}").fetchone()
+                first, last = checked.first, checked.last
                 con.unregister(name)
             if dead:
                 con.executemany("INSERT INTO stream.dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -27,6 +27,8 @@ class Checked:
     table: pa.Table | None                        # valid readings, one row per (sensor, time)
     dead: list[tuple[str | None, str | None, str, str]]   # sensor, raw time, reason, payload
     in_batch_duplicates: int
+    first: datetime | None = None                 # earliest and latest valid reading time
+    last: datetime | None = None
 
 
 def parse_time(raw: Any) -> datetime | None:
@@ -137,7 +139,7 @@ def check(ds: Dataset, items: list[Any], known: frozenset[str] | None, now: date
         cols = {sf: pa.array(sensors, pa.string()), tf: pa.array(times, pa.timestamp("us", tz="UTC"))}
         cols.update({v: pa.array(vals, pa.float64()) for v, vals in values.items()})
         table = pa.table(cols)
-    return Checked(table, dead, dups)
+    return Checked(table, dead, dups, min(times) if times else None, max(times) if times else None)
 
 
 def _fmt(v: float | None) -> str:

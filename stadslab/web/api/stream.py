@@ -54,15 +54,16 @@ async def post_batch(request: Request, dataset: str):
     if len(body) > MAX_BODY:
         raise HTTPException(413, f"batch groter dan {MAX_BODY // (1024 * 1024)} MB; stuur kleinere batches")
     transport = request.headers.get("x-stadslab-transport", "http")[:20]
-    items, rejected, error = st.parse_body(body)
-    if error:
-        rejected = [(body[:st.MAX_PAYLOAD_CHARS].decode("utf-8", "replace"), error)]
 
-    def write():
-        return st.ingest_batch(state.warehouse(), ds, items, source=source, transport=transport, rejected=rejected,
-                               now=datetime.now(timezone.utc))
+    def write():   # parsing and checking in a worker thread too: the event loop keeps accepting requests
+        items, rejected, error = st.parse_body(body)
+        if error:
+            rejected = [(body[:st.MAX_PAYLOAD_CHARS].decode("utf-8", "replace"), error)]
+        res = st.ingest_batch(state.warehouse(), ds, items, source=source, transport=transport, rejected=rejected,
+                              now=datetime.now(timezone.utc))
+        return res, error
 
-    res = await run_in_threadpool(write)
+    res, error = await run_in_threadpool(write)
     return json_response(res.as_json(), status_code=400 if error else 200)
 
 
