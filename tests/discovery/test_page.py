@@ -85,3 +85,32 @@ def test_anonymous_cannot_record_and_api_answers(discovery_server):
         assert any(f["properties"]["uitschieter"] for f in geo["features"]) or True
         r = c.get("/api/ontdekken/paar.geojson", params={"x": "bestaat.niet", "y": p["y"], "jaar": 2023})
         assert r.status_code == 400
+
+
+def test_make_hypothesis_in_a_project_of_the_register(discovery_server, discovery_ws):
+    register = pytest.importorskip("stadslab.projects.register")
+    projects, _ = register.read_projects(register.projects_folder(discovery_ws))   # the valid records
+    if not projects:
+        pytest.skip("de demo heeft (nog) geen projectregister")
+    target = projects[0]
+    before = len(target.hypotheses)
+    with httpx.Client(base_url=discovery_server, timeout=120) as c:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        r = c.post("/login", data={"gebruiker": "analist", "wachtwoord": PASSWORD["analist"], "csrf_token": token,
+                                   "next": "/"})
+        assert r.status_code == 303
+        html = c.get("/ontdekken", params={"niveau": "buurt", "jaar": 2023}).text
+        assert f'value="{target.id}"' in html                         # the register's projects are offered
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        x = re.search(r'name="x" value="([^"]+)"', html).group(1)
+        y = re.search(r'name="y" value="([^"]+)"', html).group(1)
+        r = c.post("/ontdekken/hypothese", data={"csrf_token": token, "niveau": "buurt", "jaar": 2023, "x": x, "y": y,
+                                                 "hypothese": "", "project": target.id})
+        assert r.status_code == 303 and f"vastgelegd=project%3A{target.id}" in r.headers["location"]
+        assert "als open" in c.get(r.headers["location"]).text
+    after = next(p for p in register.read_projects(register.projects_folder(discovery_ws))[0] if p.id == target.id)
+    assert len(after.hypotheses) == before + 1                       # and the record still passes the check
+    h = after.hypotheses[-1]
+    assert h.status == "open" and h.stage == "data"
+    assert h.evidence[0]["lead"] == f"{x} ~ {y}" and "v1" in h.evidence[0]["note"]
+    assert register.version_history(register.projects_folder(discovery_ws), target.id)

@@ -8,9 +8,9 @@ Where the variables come from (names in brackets, as the CLI and the page show t
   inhabitants (``DATASET.FIELD_per_1000``);
 - **point datasets** of that year, counted per area by the codes assigned at ingest (``buurt_code``,
   ``wijk_code``; never geometry): ``DATASET.aantal``, ``DATASET.aantal_per_1000``, ``DATASET.aantal_per_ha``;
-- **personal datasets**: only as the gated area aggregates their catalog declares (a publication counted
-  per area code), through ``release_aggregate`` (access, publication gate, audit): ``DATASET.personen``
-  and ``DATASET.personen_per_1000``. Suppressed areas are missing, never zero.
+- **personal datasets**: only as the gated area aggregates their catalog declares (a slice per area code of a
+  ``release.structures`` table), through ``release_aggregate`` (access, publication gate, audit):
+  ``DATASET.personen`` and ``DATASET.personen_per_1000``. Suppressed areas are missing, never zero.
 
 Denominators are CBS's: inhabitants (``a_inw``) and land area (``a_lan_ha``) from the CBS Kerncijfers of
 the year; land area falls back to the area registry. Minimum-population rule: a rate per 1,000 (and a CBS
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from stadslab.catalog.model import Dataset
+from stadslab.catalog.release_rules import PERIOD_COLUMN, release_spec
 from stadslab.errors import AnalysisError
 from stadslab.privacy.access import User, check
 from stadslab.privacy.audit import AuditLog
@@ -234,7 +235,8 @@ def _point_dataset(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str,
     when = next((f.name for f in ds.fields if f.type in ("date", "datetime")), None)
     if when is not None:  # only the events of the year
         t = t.filter(t[when].year() == data.year)
-    counts = t.filter(t[col].notnull()).group_by(col).aggregate(n=t.count()).to_pandas().set_index(col)["n"]
+    t = t.filter(t[col].notnull())
+    counts = t.group_by(col).aggregate(n=t.count()).to_pandas().set_index(col)["n"]
     counts = counts.reindex(data.codes).fillna(0.0)   # open point data: an area without points has zero
     what = f"{ds.title}" + (f" in {data.year}" if when else "")
     data.add(Variable(f"{ds.id}.aantal", label=f"aantal: {what}", unit="aantal", kind="aantal", **common), counts)
@@ -247,41 +249,48 @@ def _point_dataset(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str,
                       **common), counts / area.where(area > 0))
 
 
-def declared_structure(ds: Dataset, level: str) -> dict[str, Any] | None:
-    """The publication of a personal dataset that counts per area code of ``level`` and nothing else."""
-    area_fields = {f.name for f in ds.fields if f.role == "area_code"}
-    wanted = {"buurt": area_fields | {"buurt_code"}, "wijk": {"wijk_code"}}[level]
-    for pub in ds.publications:
-        by = list(pub.get("by") or [])
-        if len(by) == 1 and by[0] in wanted and not pub.get("period"):
-            return pub
+def declared_request(ds: Dataset, level: str, year: int) -> dict[str, Any] | None:
+    """The request for persons per area of ``level`` that the dataset's declared release structures allow
+    (catalog ``release.structures``): a slice of the smallest structure with an area column of that level
+    (other dimensions at their total; a yearly period fixed at ``year``). None when nothing fits."""
+    spec = release_spec(ds)
+    if not spec.declared or not spec.structures:
+        return None
+    area_cols = ({f.name for f in ds.fields if f.role == "area_code"} | {"buurt_code"}) if level == "buurt" \
+        else {"wijk_code"}
+    for s in sorted(spec.structures, key=lambda s: len(s.columns)):
+        col = next((d for d in s.dims if d in area_cols), None)
+        if col is None or (s.period and s.period.get("grain") != "jaar"):
+            continue
+        return {"structure": s.id, "by": [col], "hierarchy": {col: s.hierarchy[col]} if col in s.hierarchy else None,
+                "filters": {PERIOD_COLUMN: [str(year)]} if s.period else {}, "period": s.period}
     return None
 
 
 def _personal(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str, Any], *, user: User,
               purpose: str | None, audit: AuditLog | None, store: SuppressionStore | None, have_pop: bool) -> None:
-    pub = declared_structure(ds, data.level)
-    if pub is None:
-        data.skipped.append({"dataset": ds.id, "reden": f"persoonsgegevens zonder gedeclareerde publicatie per "
-                                                        f"{data.level} (alleen zo'n beveiligd aggregaat mag mee)"})
+    req = declared_request(ds, data.level, data.year)
+    if req is None:
+        data.skipped.append({"dataset": ds.id, "reden": f"persoonsgegevens zonder vastgelegde tabel per {data.level} "
+                                                        "(catalogus, release.structures): alleen zo'n beveiligd "
+                                                        "aggregaat mag mee"})
         return
     if audit is None:
         raise AnalysisError("persoonsgegevens vragen een auditlog", hint="geef het auditlog van de werkruimte mee")
-    by = list(pub["by"])
-    rel = release_aggregate(wh, ds, user=user, purpose=purpose, by=by, hierarchy=pub.get("hierarchy"), audit=audit,
-                            store=store, route="discovery")
-    frame = rel.frame[rel.frame[by[0]].astype(str).isin(data.codes)]
-    counts = pd.Series(frame["n"].to_numpy(dtype=float), index=frame[by[0]].astype(str))
-    suppressed = int((frame["suppressed"] != "").sum())
+    col = req["by"][0]
+    rel = release_aggregate(wh, ds, user=user, purpose=purpose, by=req["by"], hierarchy=req["hierarchy"],
+                            filters=req["filters"] or None, audit=audit, store=store, route="discovery")
+    frame = rel.frame[rel.frame[col].astype(str).isin(data.codes)]
     # suppressed areas stay missing (NaN), never zero; so do areas the release does not mention (the gate
     # released no figure for them, and a zero is a figure too)
-    counts = counts.reindex(data.codes)
-    label = pub.get("title") or ds.title
+    counts = pd.Series(frame["n"].to_numpy(dtype=float), index=frame[col].astype(str)).reindex(data.codes)
+    suppressed = int((frame["suppressed"] != "").sum())
+    what = ds.title + (f", start in {data.year}" if req["period"] else "")
     common = {**common, "version": rel.version}
-    data.add(Variable(f"{ds.id}.personen", label=f"{label} (beveiligd aggregaat)", unit="personen", kind="personen",
-                      suppressed=suppressed, **common), counts)
+    data.add(Variable(f"{ds.id}.personen", label=f"personen: {what} (beveiligd aggregaat)", unit="personen",
+                      kind="personen", suppressed=suppressed, **common), counts)
     if have_pop:
         pop = pd.Series(data.population, index=data.codes)
-        data.add(Variable(f"{ds.id}.personen_per_1000", label=f"{label}, per 1.000 inwoners (beveiligd aggregaat)",
+        data.add(Variable(f"{ds.id}.personen_per_1000", label=f"personen per 1.000 inwoners: {what} (beveiligd aggregaat)",
                           unit="per 1.000 inwoners", kind="per_1000", rate=True, suppressed=suppressed, **common),
                  counts / pop.where(pop > 0) * 1000.0)

@@ -3,6 +3,7 @@ verdict, the sources of both variables, and "maak hypothese" (a project's hypoth
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 from typing import Any
@@ -102,7 +103,7 @@ def _project_choices(state: AppState) -> list[dict[str, str]]:
     except ImportError:
         return []
     try:
-        return [{"id": p.id, "titel": getattr(p, "title", p.id)}
+        return [{"id": p.id, "titel": p.name}
                 for p in load_projects(projects_folder(state.workspace.root), strict=False)]
     except Exception:   # a broken register must not take the discovery page down; notes still work
         return []
@@ -110,7 +111,8 @@ def _project_choices(state: AppState) -> list[dict[str, str]]:
 
 @router.get("/ontdekken", response_class=HTMLResponse)
 def ontdekken_page(request: Request, niveau: str = "buurt", jaar: int | None = None, x: str | None = None,
-                   y: str | None = None, binnen: int = 0, oordeel: str | None = None, pagina: int = 1):
+                   y: str | None = None, binnen: int = 0, oordeel: str | None = None, pagina: int = 1,
+                   vastgelegd: str | None = None):
     state: AppState = request.app.state.stadslab
     available = years(state)
     if not available:
@@ -130,7 +132,7 @@ def ontdekken_page(request: Request, niveau: str = "buurt", jaar: int | None = N
         "leads": shown, "totaal": len(leads), "pagina": pagina, "paginas": max(1, -(-len(leads) // PAGE_SIZE)),
         "binnen": bool(binnen), "oordeel": oordeel or "", "gekozen": chosen, "query": urlencode(base),
         "bron": lead_sources(state, run, chosen["x"], chosen["y"]) if chosen else None,
-        "kanttekening": CAVEAT, "projecten": _project_choices(state),
+        "kanttekening": CAVEAT, "projecten": _project_choices(state), "vastgelegd": vastgelegd,
         "notities": [n for n in lead_notes.load_notes(state.workspace.root)][::-1][:50],
         "gesimuleerd": any(v.simulated for v in run.data.variables),
         "ontbrekend": [v for v in run.data.variables if v.missing],
@@ -162,15 +164,50 @@ def make_hypothesis(request: Request, niveau: str = Form(...), jaar: int = Form(
 
 def _record(state: AppState, project: str, lead: dict[str, Any], text: str, level: str, year: int,
             sources: list[dict[str, Any]], result: dict[str, Any] | None, user: str) -> str:
-    """As a hypothesis of ``project`` when the register can take one, else as a note; says which."""
-    if project:
-        try:
-            from stadslab.projects import hypotheses as project_hypotheses   # the register's own API, when present
-        except ImportError:
-            project_hypotheses = None
-        if project_hypotheses is not None:
-            project_hypotheses.add(state.workspace.root, project, text=text, evidence=sources, result=result, user=user)
-            return f"project:{project}"
+    """As a hypothesis of ``project`` when the project register has it, else as a note; says which."""
+    if project and _add_project_hypothesis(state, project, lead, text, sources, result, user):
+        return f"project:{project}"
     lead_notes.add_note(state.workspace.root, lead=lead, text=text, level=level, year=year, sources=sources,
-                        result=result, user=user, project=project or None)
+                        result=result, user=user, project=None)
     return "notitie"
+
+
+_PROJECT_LOCK = threading.Lock()
+
+
+def _add_project_hypothesis(state: AppState, project_id: str, lead: dict[str, Any], text: str,
+                            sources: list[dict[str, Any]], result: dict[str, Any] | None, user: str) -> bool:
+    """Append an open hypothesis with the lead as evidence to ``projects/<id>.yaml`` (the register's schema:
+    evidence items are ``lead``, ``result``, ``note``), atomically, then let the register record the new
+    version. A record that would no longer pass the register's check is left as it was."""
+    try:
+        import yaml
+
+        from stadslab.projects.register import (projects_folder, read_projects, record_versions,
+                                                structure_problems)
+    except ImportError:
+        return False
+    folder = projects_folder(state.workspace.root)
+    with _PROJECT_LOCK:
+        projects, _ = read_projects(folder)
+        found = next((p for p in projects if p.id == project_id and p.file is not None), None)
+        if found is None:
+            return False
+        # dates as text, as the register reads them (its schema wants strings)
+        raw = json.loads(json.dumps(yaml.safe_load(found.file.read_text(encoding="utf-8")), default=str))
+        hyps = raw.setdefault("hypotheses", [])
+        note = (f"ρ = {lead['rho']:.2f}, p (gecorrigeerd) = {lead['p_adj']:.2g}, {lead['n_areas']} gebieden; "
+                f"oordeel: {lead.get('verdict') or 'niet gecontroleerd'}; bronnen: "
+                + ", ".join(f"{s['dataset']} v{s['versie']}" for s in sources) + f"; vastgelegd door {user}")
+        evidence: list[dict[str, str]] = [{"lead": f"{lead['x']} ~ {lead['y']}", "note": note}]
+        if result:
+            evidence.append({"result": result["naam"]})
+        hyps.append({"id": f"ontdekt-{len(hyps) + 1}", "statement": text, "status": "open", "stage": "data",
+                     "evidence": evidence, "recorded": date.today().isoformat()})
+        if structure_problems(raw, found.file.name):
+            return False
+        tmp = found.file.with_suffix(".tmp")
+        tmp.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        tmp.replace(found.file)
+        record_versions(folder, read_projects(folder)[0])
+    return True
