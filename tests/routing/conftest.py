@@ -108,6 +108,17 @@ def planned_ws(route_ws) -> tuple[Path, dict]:
     import json
 
     proc = run_cli("route", "plan", STREAM, "-w", str(route_ws), "--seconds", "1", "--trucks", "2", "--json")
+    # A one-week evaluation on a few containers, stored as the page reads it (the real run takes minutes).
+    from stadslab.analyses.containers.evaluate import district, simulate
+    from stadslab.analyses.containers.plan import Fleet
+    from stadslab.analyses.containers.plan_store import save_evaluation
+    from stadslab.demo.container_sim import load_containers
+    from stadslab.workspace import Workspace
+
+    reg = district(load_containers(), target=40)
+    res = simulate(reg, weeks=1, fleet=Fleet(trucks=1), seconds_per_day=0.2, seed=2)
+    with Workspace.resolve(str(route_ws)).warehouse() as wh:
+        save_evaluation(wh, res, {"weeks": 1, "containers": len(reg), "trucks": 1, "buurten": ["test"]})
     return route_ws, json.loads(proc.stdout)
 
 

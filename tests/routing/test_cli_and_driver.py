@@ -45,6 +45,9 @@ def test_driver_marks_geleegd_on_a_phone(planned_ws, page):
             r = c.post("/containers/route/1/stop", data={**data, "csrf_token": tok.group(1) if tok else ""})
             assert r.status_code == 403
 
+        plan_html = httpx.get(base + "/containers/plan").text        # public: plan summary + evaluation
+        assert "Vast weekschema" in plan_html and "Sensorgestuurd" in plan_html and "gesimuleerd" in plan_html
+        assert "/containers/route/1" in plan_html and 'id="evaluatie-tabel"' in plan_html
         page.goto(f"{base}/login")
         page.fill("#gebruiker", "chauffeur")
         page.fill("#wachtwoord", PASSWORDS["chauffeur"])

@@ -72,3 +72,17 @@ def test_supplied_matrix_is_used():
     assert check_plan(p, plan) == []
     assert plan.travel_source == "test"
     assert all(e.leg_m in (0, 1000, 2000) for r in plan.routes for e in r.events)
+
+
+def test_reload_at_the_start_depot_and_two_vehicle_types():
+    """The weesfietsen case: vans start, unload and end at one fietsdepot; two crews of different size."""
+    base = make_problem(9, n=30, dumps=0)
+    vans = (Vehicle("Bus", capacity=60, count=2, start_site="garage", end_site="garage", shift_start_s=8 * 3600,
+                    shift_end_s=16 * 3600, max_shift_s=7 * 3600, reload_sites=("garage",)),
+            Vehicle("Bakfiets", capacity=25, count=1, start_site="garage", end_site="garage",
+                    shift_start_s=9 * 3600, shift_end_s=13 * 3600, reload_sites=("garage",), max_reloads=2))
+    p = dataclasses.replace(base, vehicles=vans)
+    plan = solve(p, FAST)
+    assert check_plan(p, plan) == []
+    assert any(e.kind == "reload" and e.ref == "garage" for r in plan.routes for e in r.events)
+    assert not plan.unserved_required
