@@ -79,6 +79,9 @@ def plan(dataset: str = typer.Argument(..., help="Stream-dataset met vulgraadmet
         t.add_row(escape(r.vehicle), _hm(r.start_s), _hm(r.end_s), str(len(r.stops)), str(len(r.trips)),
                   f"{r.distance_m / 1000:.1f}")
     console.print(t)
+    if not dp.plan.feasible:
+        console.print("[bold red]Let op: dit plan is niet toegelaten[/] (de rekentijd was te kort om alle regels "
+                      "te halen): " + escape("; ".join(dp.plan.problems[:5])))
     for u in dp.plan.unserved_required[:20]:
         console.print(f"[yellow]niet ingepland[/] {escape(u.stop)}: {escape(u.reason)}")
     if version:

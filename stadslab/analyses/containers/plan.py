@@ -126,6 +126,7 @@ class DayPlan:
                 "km": round(p.distance_m / 1000, 1), "truckuren": round(p.duration_s / 3600, 2),
                 "stortritten": sum(r.reloads for r in p.routes) + len(p.routes),
                 "niet_ingepland_verplicht": [{"container": u.stop, "reden": u.reason} for u in p.unserved_required],
+                "toegelaten": p.feasible, "problemen": list(p.problems),
                 "reistijden": p.travel_source, "vulgraadschatting": self.estimator, "rekentijd_s": round(p.runtime_s, 1), "gesimuleerd": self.simulated}
 
 

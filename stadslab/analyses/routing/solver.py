@@ -109,8 +109,11 @@ def build(problem: RoutingProblem, options: SolveOptions | None = None) -> Built
     max_leg = int(m_dist.max()) if m_dist.size else 0
     max_cost = max([v.cost_per_m for v in problem.vehicles] + [1]) * max_leg * 2 + \
         max([v.cost_per_s for v in problem.vehicles] + [0]) * (int(m_dur.max()) if m_dur.size else 0) * 2
-    big_prize = 100 * max_cost + 10 * max([s.prize for s in problem.stops] + [0]) + \
-        10 * max([v.fixed_cost for v in problem.vehicles] + [0]) + 1_000
+    # Worth more than anything leaving one stop out could save (its detour, a dump trip, its service
+    # time, a vehicle), but not so large that the search drowns the time-warp penalty and stays infeasible.
+    max_service = max([st.service_s for st in problem.stops] + [0]) * max([v.cost_per_s for v in problem.vehicles] + [0])
+    big_prize = 3 * max_cost + 2 * max_service + max([s.prize for s in problem.stops] + [0]) + \
+        max([v.fixed_cost for v in problem.vehicles] + [0]) + 1_000
     clients = []
     for pos, i in enumerate(kept):
         s = problem.stops[i]
