@@ -17,10 +17,12 @@ import duckdb
 
 from stadslab.catalog.model import Dataset
 from stadslab.errors import IngestError, StadslabError, ValidationFailed
+from stadslab.ingest import fastpath
 from stadslab.ingest import validate as V
 from stadslab.ingest.drift import enforce, match_columns
 from stadslab.ingest.readers import GEOM_COLUMN, ROW_COLUMN, reader_for
 from stadslab.privacy.guard import check_no_raw_bsn
+from stadslab.warehouse import lake as lakes
 from stadslab.warehouse.store import Warehouse
 
 Progress = Callable[[str], None]
@@ -122,8 +124,21 @@ def ingest(wh: Warehouse, dataset: Dataset, data_dir: Path, *, file: Path | None
     started = datetime.now(timezone.utc)
     say = progress or (lambda _msg: None)
     try:
-        result = _ingest(wh, dataset, data_dir, file=file, trigger=trigger, say=say, started=started,
-                         area_datasets=list(area_datasets))
+        files = source_files(dataset, data_dir, file)
+        for f in files:
+            f.start_hashing()
+        kw = dict(files=files, trigger=trigger, say=say, started=started, area_datasets=list(area_datasets))
+        why_not = fastpath.eligible(dataset)
+        try:
+            if why_not:
+                raise fastpath.Miss(why_not)
+            result = _ingest(wh, dataset, data_dir, fast=True, **kw)
+        except (fastpath.Miss, IngestError, duckdb.Error) as miss:
+            # the text path explains, rejects or refuses (the same reader and rules, row-precise
+            # messages): it decides alone, from the start; the raw-BSN guard's refusal is never retried
+            _drop_temp(wh.con, _TEMPS)
+            note = None if why_not else str(miss) if isinstance(miss, fastpath.Miss) else _first_line(miss)
+            result = _ingest(wh, dataset, data_dir, fast=False, route_note=note, **kw)
     except StadslabError as exc:
         wh.log_load(dataset.id, started_at=started, status="mislukt", version=None, message=str(exc), trigger=trigger)
         raise
@@ -132,23 +147,31 @@ def ingest(wh: Warehouse, dataset: Dataset, data_dir: Path, *, file: Path | None
         wh.log_load(dataset.id, started_at=started, status="mislukt", version=None, message=str(err), trigger=trigger)
         raise err from exc
     finally:
-        _drop_temp(wh.con, ("__final", "__pts", "__clean", "__typed", "__stage", "__rejects"))
+        _drop_temp(wh.con, _TEMPS)
     wh.log_load(dataset.id, started_at=started, status="geladen", version=result.version,
                 message=f"{result.rows_loaded} rijen geladen, {result.rows_rejected} afgewezen", trigger=trigger)
     return result
 
 
-def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, trigger: str,
-            say: Progress, started: datetime, area_datasets: list[Dataset]) -> LoadResult:
+_TEMPS = ("__final", "__pts", "__clean", "__typed", "__stage", "__rejects")
+
+
+def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFile], trigger: str,
+            say: Progress, started: datetime, area_datasets: list[Dataset], fast: bool,
+            route_note: str | None = None) -> LoadResult:
+    """One load. ``fast``: the typed one-pass route (fastpath.py), raising ``fastpath.Miss`` when a
+    value or the file's shape needs the text route, which then runs this again with ``fast=False``."""
     con = wh.con
-    files = source_files(ds, data_dir, file)
-    for f in files:
-        f.start_hashing()
     say(f"lezen ({len(files)} bestand{'en' if len(files) > 1 else ''})")
-    reads = []
+    reads, lazy = [], []
     for i, f in enumerate(files):
         info = reader_for(f.path, ds.source.reader)
-        reads.append((f, info, info.read(con, f.path, dict(ds.source.options), f"__stage_{i}")))
+        if fast and info.name == "csv":
+            lz = fastpath.csv_view(con, f.path, dict(ds.source.options), f"__stage_{i}")
+            lazy.append(lz)
+            reads.append((f, info, lz.result))
+        else:
+            reads.append((f, info, info.read(con, f.path, dict(ds.source.options), f"__stage_{i}")))
     _union_stages(con, reads)
     first = reads[0][2]
     columns = [c for c in first.columns if c not in (ROW_COLUMN, GEOM_COLUMN)]
@@ -158,13 +181,24 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, tr
         warnings += r.notes
     types = dict(con.execute("SELECT column_name, data_type FROM duckdb_columns() "
                              "WHERE table_name = '__stage' AND database_name = 'temp'").fetchall())
-    check_no_raw_bsn(con, "__stage", ds, drift.mapping, columns, types)
+    if lazy:
+        fastpath.guard_head(con, ds, drift.mapping, columns, types)
+    else:
+        check_no_raw_bsn(con, "__stage", ds, drift.mapping, columns, types)
 
     say("controleren")
     options = dict(ds.source.options)
     number_cols = [drift.mapping[f.name] for f in ds.fields if f.type in ("number", "integer") and f.name in drift.mapping]
     decimal = options.get("decimal") or ("." if first.typed else V.detect_decimal(con, "__stage", number_cols))
-    report, rows_read = _convert_and_check(con, ds, drift.mapping, first.typed, options, decimal)
+    if fast:
+        has_geom = any(f.role == "geometry" for f in ds.fields)
+        fastpath.strict_clean(con, ds, drift.mapping, first.typed, options, decimal,
+                              extra=f", {GEOM_COLUMN}" if has_geom else "")
+        report, rows_read = V.ValidationReport(ds.id, 0, 0), None
+    else:
+        report, rows_read = _convert_and_check(con, ds, drift.mapping, first.typed, options, decimal)
+    if route_note:
+        warnings.append(f"tekstroute: {route_note}")
     rejected = report.invalid_rows
     if rejected:
         share = rejected / max(rows_read, 1)
@@ -176,8 +210,9 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, tr
             raise ValidationFailed(report)
         warnings.append(f"{rejected} ongeldige rijen apart gezet (stadslab.rejects)")
         _collect_rejects(con, ds, drift.mapping)
-    con.execute(f"CREATE TEMP VIEW __clean AS SELECT {', '.join(V.q(f.name) for f in ds.fields)}, "
-                f"{ROW_COLUMN}, __file FROM __typed WHERE __bad = 0")
+    if not fast:
+        con.execute(f"CREATE TEMP VIEW __clean AS SELECT {', '.join(V.q(f.name) for f in ds.fields)}, "
+                    f"{ROW_COLUMN}, __file FROM __typed WHERE __bad = 0")
 
     say("gebieden toewijzen")
     area_stats: dict[str, Any] = {}
@@ -194,7 +229,7 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, tr
     say("vastleggen")
     provenance = {
         "classification": ds.classification, "catalog_sha256": ds.sha256, "reader": reads[0][1].name,
-        "reader_options": {**reads[0][2].options_used, "decimal": decimal},
+        "reader_options": {**reads[0][2].options_used, "decimal": decimal, "route": "snel" if fast else "tekst"},
         "source_files": [f.as_dict(data_dir) for f in files], "source_sha256": combined_sha(files),
         "rows_read": rows_read, "rows_rejected": rejected,
         "null_markers": report.null_markers, "area_stats": area_stats, "notes": warnings, "rows_loaded": None,
@@ -205,17 +240,39 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, file: Path | None, tr
         def after(_con, table: str, version: int) -> None:  # inside the commit: registry and version change together
             rebuild_areas(wh, area_datasets, extra=(ds, table, version))
 
+    lake = lakes.lake_of_warehouse(wh.path)
+
     def measured(con, table: str) -> dict[str, Any]:  # on the new version table, inside the commit
-        extra = {"rows_loaded": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
+        if fast:  # checks the fast route owes (line numbers, uniqueness, BSN guard); a Miss rolls back
+            rows = fastpath.after_write(con, ds, table, lazy)
+            extra = {"rows_loaded": rows, "rows_read": rows}
+        else:
+            extra = {"rows_loaded": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
         if measure is not None:
             extra["area_stats"] = measure(con, table)
+        if lake is not None:  # the cluster's copy, complete before the DuckDB commit (warehouse/lake.py)
+            lakes.reconcile(con, lake)
+            m = lakes.write_version(con, lake, ds.id, int(table.rstrip('"').rsplit("__", 1)[1]), table,
+                                    classification=ds.classification, rows=extra["rows_loaded"])
+            extra["reader_options"] = {**provenance["reader_options"],
+                                       "lake": {"uri": m["uri"], "sha256": m["sha256"], "rows": m["rows"]}}
         return extra
 
-    version = wh.commit_version(ds.id, final, provenance, rejects="__rejects" if rejected else None, after=after,
-                                measure=measured)
+    try:
+        version = wh.commit_version(ds.id, final, provenance, rejects="__rejects" if rejected else None,
+                                    after=after, measure=measured)
+    except duckdb.Error as exc:
+        if fast:  # a value failed its conversion or rule (error() in the pass), or the CSV needs the reader
+            raise fastpath.Miss(_first_line(exc)) from None
+        raise
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
-    return LoadResult(ds.id, version, rows_read, provenance["rows_loaded"], rejected, provenance["area_stats"],
-                      warnings, seconds)
+    return LoadResult(ds.id, version, provenance["rows_read"], provenance["rows_loaded"], rejected,
+                      provenance["area_stats"], warnings, seconds)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.replace(f"{fastpath.MARK}: ", "ongeldige waarde in kolom ")[:300]
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection, names) -> None:

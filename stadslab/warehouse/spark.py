@@ -1,27 +1,48 @@
 """The scale-out backend: the same Ibis expressions on Apache Spark (PySpark).
 
-A dataset version is exported to Parquet (the hand-over format for a cluster) and registered as a
-Spark view; ``ibis.pyspark`` then runs the analyses unchanged. Locally ``local[2]`` runs offline.
-Geometry columns stay behind: analyses group by area codes, not geometries.
+Three ways to reach Spark, chosen in stadslab.yaml (see engine.py, docs/scale.md):
+``spark.remote: sc://HOST:PORT`` (Spark Connect, how a municipality reaches a managed cluster),
+``spark.master: spark://HOST:PORT`` (a standalone cluster; this process is the driver) or
+``local[N]`` (tests). Tables come from the lake (warehouse/lake.py): the Parquet copy of exactly the
+version the warehouse committed, registered as a Spark view; ``ibis.pyspark`` then runs the
+analyses unchanged. Geometry arrives as WKB bytes: analyses group by area codes, not geometries.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 from stadslab.warehouse.store import Warehouse, qident
 
+DEFAULT_CONF = {
+    "spark.sql.shuffle.partitions": "8",          # small aggregates: Spark's 200 default is pure overhead
+    "spark.sql.session.timeZone": "UTC",          # timestamps as the warehouse stores them
+}
 
-def spark_session(master: str = "local[2]", app_name: str = "stadslab"):
+
+def spark_session(master: str | None = "local[2]", app_name: str = "stadslab", *, remote: str | None = None,
+                  conf: dict[str, Any] | None = None):
+    """A SparkSession: Spark Connect when ``remote`` is given, else a driver in this process for
+    ``master`` (``local[N]`` or ``spark://HOST:PORT``). Extra ``conf`` from stadslab.yaml."""
     from pyspark.sql import SparkSession
 
-    return (SparkSession.builder.master(master).appName(app_name)
-            .config("spark.ui.enabled", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.sql.session.timeZone", "UTC")
-            .getOrCreate())
+    settings = {**DEFAULT_CONF, **{k: str(v) for k, v in (conf or {}).items()}}
+    if remote:
+        builder = SparkSession.builder.remote(remote).appName(app_name)
+        for k, v in settings.items():
+            builder = builder.config(k, v)
+        return builder.getOrCreate()
+    builder = (SparkSession.builder.master(master or "local[2]").appName(app_name)
+               .config("spark.ui.enabled", "false"))
+    host = os.environ.get("STADSLAB_SPARK_DRIVER_HOST")
+    if host or (master or "").startswith("local") or "127.0.0.1" in (master or "") or "localhost" in (master or ""):
+        host = host or "127.0.0.1"
+        builder = builder.config("spark.driver.bindAddress", host).config("spark.driver.host", host)
+    for k, v in settings.items():
+        builder = builder.config(k, v)
+    return builder.getOrCreate()
 
 
 def spark_backend(session=None):
@@ -30,8 +51,16 @@ def spark_backend(session=None):
     return ibis.pyspark.connect(session or spark_session())
 
 
+def parquet_table(backend, uri: str, name: str):
+    """Register Parquet files (a file or a lake version folder) as a Spark view; its Ibis table."""
+    session = backend._session
+    session.read.parquet(uri).createOrReplaceTempView(name)
+    return backend.table(name)
+
+
 def export_parquet(wh: Warehouse, dataset: str, folder: Path, version: int | None = None) -> Path:
-    """Write a dataset version (without geometry columns) to ``folder/<dataset>__<n>.parquet``."""
+    """Write a dataset version (without geometry columns) to ``folder/<dataset>__<n>.parquet``
+    (a one-off hand-over; the lake is the maintained layout)."""
     table = wh.table_name(dataset, version)
     n = version if version is not None else wh.current_version(dataset)
     geo = [r[0] for r in wh.con.execute(f"DESCRIBE {table}").fetchall() if r[1].startswith("GEOMETRY")]
@@ -44,6 +73,4 @@ def export_parquet(wh: Warehouse, dataset: str, folder: Path, version: int | Non
 
 def spark_table(backend, parquet: Path, name: str):
     """Register a Parquet export as a Spark view and return its Ibis table."""
-    session = backend._session
-    session.read.parquet(str(parquet)).createOrReplaceTempView(name)
-    return backend.table(name)
+    return parquet_table(backend, Path(parquet).resolve().as_uri(), name)
