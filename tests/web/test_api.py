@@ -50,7 +50,7 @@ def test_monitor_utrecht_2024_population_as_cbs_publishes(anon):
     assert len(d["kinderen"]) == 10
     wijk_sum = sum(k["inwoners"] for k in d["kinderen"])
     assert abs(wijk_sum - 374238) <= 5 * 10          # CBS rounds wijk counts to fives
-    assert "374.238" in anon.get("/monitor").text     # Dutch thousands separator on the page
+    assert "374.238" in anon.get("/monitor?jaar=2024").text     # Dutch thousands separator (default year: 2023)
     # a wijk: its buurten add up to it within CBS rounding
     wk = d["kinderen"][5]["code"]
     w = anon.get("/api/monitor", params={"gebied": wk, "jaar": 2024}).json()

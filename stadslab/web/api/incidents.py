@@ -97,3 +97,16 @@ def incident_table(request: Request, dataset: str, f: Filters = Depends(filters_
 def incident_summary(request: Request, dataset: str, f: Filters = Depends(filters_dep)):
     body = _cached(request, "samenvatting", dataset, f, lambda src: layers.summary(layers.analyse(request, src, f)))
     return bytes_response(body)
+
+
+@router.get("/incidenten/{dataset}/trend",
+            summary="Incidenten per week of maand, elk jaar een eigen lijn (zelfde periode in eerdere jaren), en t.o.v. Nederland")
+def incident_trend(request: Request, dataset: str, f: Filters = Depends(filters_dep),
+                   korrel: Literal["week", "maand"] = Query("maand", description="week (ISO) of maand")):
+    from stadslab.web.data import trends
+
+    def build(src):
+        result = trends.trend(request, src, f, korrel)
+        return {**result, "nederland": trends.national(request, src, f) if korrel == "maand" else None,
+                "filters": {**f.describe(), "periode": "hele looptijd"}}
+    return bytes_response(_cached(request, f"trend-{korrel}", dataset, f, build))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from stadslab.web.api.render import bytes_response, cached_json, csv_response
 from stadslab.web.data import areas as area_data
+from stadslab.web.data import compare
 from stadslab.web.data import monitor as mon
 from stadslab.web.data.catalog_view import municipality
 from stadslab.web.data.provenance import bron
@@ -16,7 +17,7 @@ from stadslab.web.pages.monitor import METHOD
 router = APIRouter(tags=["monitor"])
 
 GebiedQ = Query(None, description="Gebiedscode (GM…, WK…, BU…); standaard de gemeente", examples=["WK034406"])
-JaarQ = Query(None, description="Jaar van de Kerncijfers; standaard het nieuwste", examples=[2024])
+JaarQ = Query(None, description="Jaar van de Kerncijfers; standaard het meest volledige jaar", examples=[2024])
 
 
 def _resolve(request: Request, gebied: str | None, jaar: int | None):
@@ -24,7 +25,7 @@ def _resolve(request: Request, gebied: str | None, jaar: int | None):
     gm = municipality(state)
     code = gebied or gm["gemeente_code"]
     years = mon.kwb_datasets(state, gm["gemeente_code"])
-    year = jaar or (max(years) if years else 0)
+    year = jaar or compare.default_year(state, gm["gemeente_code"]) or 0  # most complete year
     area_data.area(state, gm["indeling"], code)  # 400 for an unknown code
     data = mon.profile(state, gm["gemeente_code"], code, year)
     sources = [(data["dataset"], None)] + ([(data["vorige_dataset"], None)] if data["vorige_dataset"] else [])
@@ -91,3 +92,37 @@ def _table(request: Request, gebied: str | None, jaar: int | None):
              **{f"z_{i['veld']}": k["z"][i["veld"]] for i in data["indicatoren"]}} for k in data["kinderen"]]
     return ({"gebied": code, "jaar": year, "niveau": data["kind_niveau"], "rijen": rows,
              "indicatoren": data["indicatoren"], "bron": block}, block, f"monitor_{code}_{year}.csv")
+
+
+@router.get("/monitor/reeks", summary="Elke indicator door alle jaren: het gebied, zijn deelgebieden (of broers) en de stad")
+def monitor_series(request: Request, gebied: str | None = GebiedQ):
+    def build():
+        state = request.app.state.stadslab
+        gm = municipality(state)
+        code = gebied or gm["gemeente_code"]
+        a = area_data.area(state, gm["indeling"], code)
+        view = a.parent_code if a.level == "buurt" and a.parent_code else code
+        kids = [k.code for k in area_data.children(state, gm["indeling"], view)]
+        codes = list(dict.fromkeys([code, gm["gemeente_code"], *kids]))
+        rows = compare.series(state, gm["gemeente_code"], codes, gm["indeling"])
+        years = list(mon.kwb_datasets(state, gm["gemeente_code"]))
+        block = bron(state, [(mon.kwb_datasets(state, gm["gemeente_code"])[y].id, None) for y in years],
+                     method="Score per indicator in elk jaar van de CBS Kerncijfers in de werkruimte (zie de "
+                            "Gebiedsmonitor); ontbrekende jaren zijn niet gepubliceerd, nooit nul.",
+                     filters={"gebied": code})
+        return {"gebied": code, "jaren": years, "rijen": rows, "bron": block}
+    return bytes_response(cached_json(request.app.state.stadslab, _key(request, "reeks", gebied, None), build))
+
+
+@router.get("/monitor/vergelijking",
+            summary="Het gebied naast de stad, vergelijkbare gebieden en gekozen referentiegebieden, met rang en definitie")
+def monitor_comparison(request: Request, gebied: str | None = GebiedQ, jaar: int | None = JaarQ,
+                       ref: list[str] = Query([], description="referentiegebieden (codes van hetzelfde niveau, max. 5)")):
+    def build():
+        state, gm, code, year, data, block = _resolve(request, gebied, jaar)
+        for r in ref:
+            area_data.area(state, gm["indeling"], r)  # 400 for an unknown code
+        out = compare.comparison(state, gm["gemeente_code"], code, year, list(ref))
+        return {**out, "bron": block}
+    key = _key(request, "vergelijking", gebied, jaar, tuple(ref))
+    return bytes_response(cached_json(request.app.state.stadslab, key, build))

@@ -142,3 +142,38 @@ def _bbox(state: AppState, year: int, code: str) -> list[float] | None:
                 walk(part)
     walk(g["coordinates"])
     return [min(xs), min(ys), max(xs), max(ys)]
+
+
+def context_areas(state: AppState, view: list[float], levels: tuple[str, ...] = ("wijk", "buurt"),
+                  limit: int = 600) -> list[tuple[int, Area]]:
+    """(division year, area) of every wijk/buurt whose box meets ``view`` [w, s, e, n] — for each municipality
+    from its newest division year — so any page's map can draw named outlines around its own layers."""
+    def compute() -> list[tuple[int, Area]]:
+        newest: dict[str, int] = {}
+        hits: dict[str, list[tuple[int, Area]]] = {}
+        for year in division_years(state):
+            for a in areas(state, year).values():
+                if a.level not in levels or not a.gemeente_code:
+                    continue
+                b = bbox(state, year, a.code)
+                if not b or b[0] > view[2] or b[2] < view[0] or b[1] > view[3] or b[3] < view[1]:
+                    continue
+                newest[a.gemeente_code] = max(newest.get(a.gemeente_code, 0), year)
+                hits.setdefault(a.gemeente_code, []).append((year, a))
+        out = [(y, a) for gm, items in hits.items() for y, a in items if y == newest[gm]]
+        return sorted(out, key=lambda t: (LEVELS.index(t[1].level), t[1].code))[:limit]
+    key = ("context_areas", state.generation, tuple(round(v, 3) for v in view), levels)
+    return state.cache.get_or_compute(key, compute)
+
+
+def label_point(state: AppState, year: int, code: str) -> list[float] | None:
+    """A point inside the area to write its name at (shapely's representative point: always inside)."""
+    def compute() -> list[float] | None:
+        from shapely.geometry import shape
+
+        g = geometry(state, year, code)
+        if not g:
+            return None
+        p = shape(g).representative_point()
+        return [round(p.x, 6), round(p.y, 6)]
+    return state.cache.get_or_compute(("label_point", state.generation, year, code), compute)

@@ -18,7 +18,9 @@ CLASSIFICATION_LABEL = {"open": "Open", "intern": "Intern", "vertrouwelijk": "Ve
                         "persoonsgegevens": "Persoonsgegevens"}
 
 # The pilots of Utrecht's programme (BRIEF.md); a workspace may list its own under web.pilots.
-DEFAULT_PILOTS: tuple[dict[str, str], ...] = (
+# ``link`` is the pilot's own page; ``vereist`` words one loaded dataset's id or keywords must contain. A tile
+# links only when its page exists and its data are there; otherwise it says the pilot is not there yet.
+DEFAULT_PILOTS: tuple[dict[str, Any], ...] = (
     {"titel": "Hotspotaanpak en het tweewekelijks overleg", "thema": "veiligheid",
      "tekst": "Incidenten per buurt en per 125 m-vak, hotspots (Getis-Ord Gi*) en verandering; "
               "de briefing voor het handhavingsoverleg en de inzet van het flexteam.",
@@ -29,10 +31,10 @@ DEFAULT_PILOTS: tuple[dict[str, str], ...] = (
     {"titel": "Zelfredzaamheid – Dynamisch Data Dashboard", "thema": "sociaal domein",
      "tekst": "Gepseudonimiseerde gegevens uit het sociaal domein, alleen als aggregaat van minstens vijftien "
               "personen en alleen voor wie er met het juiste doel naar mag kijken.",
-     "link": "/#datasets"},
+     "link": "/dashboard", "elders": ("/#datasets", "de datasets van het sociaal domein")},
     {"titel": "Weesfietsen (THOR)", "thema": "openbare ruimte",
      "tekst": "Labelen waar fietsen echt blijven staan: meldingen, eerdere acties en routes.",
-     "link": "/incidenten"},
+     "link": "/weesfietsen", "vereist": ("weesfiets",)},
     {"titel": "Open data", "thema": "hergebruik",
      "tekst": "Datasets van de stad, met beschrijving en licentie, om te hergebruiken.", "link": "/open"},
 )
@@ -45,9 +47,42 @@ def municipality(state: AppState) -> dict[str, Any]:
             "omschrijving": state.workspace.config.get("description", "")}
 
 
-def pilots(state: AppState) -> list[dict[str, str]]:
+def data_municipality(state: AppState, gemeente_code: str | None, year: int | None = None) -> dict[str, Any]:
+    """The municipality of the data a page shows (from the area registry), for its header and title; the
+    workspace's own municipality when the data are its own or the code is unknown."""
+    base = municipality(state)
+    if not gemeente_code or gemeente_code == base["gemeente_code"]:
+        return base
+    from stadslab.web.data import areas as area_data
+
+    name = None
+    for y in ([year] if year else []) + list(reversed(area_data.division_years(state))):
+        a = area_data.areas(state, y).get(gemeente_code) if y in area_data.division_years(state) else None
+        if a is not None and a.name and a.name != gemeente_code:
+            name = a.name
+            break
+    return {**base, "naam": name or gemeente_code, "gemeente_code": gemeente_code, "werkruimte": base["naam"]}
+
+
+def pilots(state: AppState, routes: set[str] | None = None) -> list[dict[str, Any]]:
+    """The pilots with ``beschikbaar``: a tile links to its own page only when that page exists (``routes``)
+    and the data it needs are loaded; otherwise ``nog_niet`` says why (issue 10, item 7)."""
     web = state.workspace.config.get("web") or {}
-    return list(web.get("pilots") or DEFAULT_PILOTS)
+    loaded = loaded_versions(state)
+    words = {ds.id: " ".join([ds.id, ds.title, *ds.keywords]).lower() for ds in state.catalog if ds.id in loaded}
+    out = []
+    for p in web.get("pilots") or DEFAULT_PILOTS:
+        p = dict(p)
+        path = str(p.get("link", "")).split("?")[0].split("#")[0]
+        page_ok = routes is None or not path or path == "/" or path in routes
+        need = p.get("vereist") or ()
+        data_ok = all(any(w in text for text in words.values()) for w in need)
+        p["beschikbaar"] = page_ok and data_ok
+        if not p["beschikbaar"]:
+            p["nog_niet"] = ("Nog niet beschikbaar: " + ("de gegevens (" + ", ".join(need) + ") zijn nog niet geladen"
+                             if not data_ok else "deze pilot heeft nog geen eigen pagina") + ".")
+        out.append(p)
+    return out
 
 
 def freshness(ds: Dataset, loaded_at: datetime | None, now: datetime | None = None) -> dict[str, Any]:

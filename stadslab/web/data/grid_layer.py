@@ -31,6 +31,11 @@ def _study(state: AppState, year: int, gm: str):
     return state.cache.get_or_compute(("grid_study", state.generation, year, gm), compute)
 
 
+def study_size(state: AppState, year: int, gm: str | None) -> int:
+    """Number of 125 m cells in the municipality's study area (0 when no municipality is known)."""
+    return int(_study(state, year, gm)[0].size) if gm else 0
+
+
 def hotspot_cells(state: AppState, year: int, gm: str | None, points: pd.DataFrame, *, alpha: float) -> pd.DataFrame:
     """Cells to draw: ``grid_125m, count, gi_z, p, q, hot, cold, polygon``; ``attrs`` as grid_hotspots."""
     pts = points[points["grid_125m"].notna()]

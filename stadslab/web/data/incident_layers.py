@@ -19,7 +19,7 @@ from stadslab.analyses.hotspots import area_hotspots, area_weights, change_test,
 from stadslab.analyses.hotspots.change import METHOD_CHANGE
 from stadslab.portal import field_rules
 from stadslab.web.data import areas as area_data
-from stadslab.web.data.grid_layer import hotspot_cells
+from stadslab.web.data.grid_layer import hotspot_cells, study_size
 from stadslab.web.data.incidents import (DAYPARTS, WEEKDAYS, Filters, IncidentSource, frame, gemeente_of, mask,
                                          window)
 from stadslab.web.data.population import missing_note, population
@@ -30,6 +30,42 @@ ALPHA = 0.05
 INCOMPLETE = "vorige periode onvolledig"
 MAX_POINTS = 25_000
 SPARSE = 0.1  # incidents per study cell below which the 125 m Gi* map is flagged as indicative
+
+
+def grid_density(n_points: int, n_cells: int) -> float:
+    return n_points / max(n_cells or 1, 1)
+
+
+def reliable_grid(density: float) -> bool:
+    """The one rule for the 125 m layer: the page warns below it, and the default view is chosen by it."""
+    return density >= SPARSE
+
+
+DEFAULT_PERIODS = ("28d", "kwartaal", "jaar")
+
+
+def default_view(request: Request, src: IncidentSource) -> dict[str, Any]:
+    """The shortest period (28 days, a quarter, a year) whose 125 m hotspot layer the page itself calls
+    reliable (``reliable_grid``, no other filters); when even a year is too sparse: a year, with the 125 m
+    layer off by default (the buurt hotspots stay)."""
+    state = request.app.state.stadslab
+    df, version = frame(request, src)
+
+    def compute() -> dict[str, Any]:
+        gm = gemeente_of(request, src)
+        if not len(df):
+            return {"periode": "28d", "raster": True, "dichtheid": None}
+        n_cells = study_size(state, src.year, gm)
+        density = None
+        for p in DEFAULT_PERIODS:
+            f = Filters(periode=p)
+            w = window(df, f)
+            m = mask(df, f, w.start, w.end) & df["grid_125m"].notna().to_numpy()
+            density = grid_density(int(df.loc[m, "n"].sum()), n_cells)
+            if reliable_grid(density):
+                return {"periode": p, "raster": True, "dichtheid": density}
+        return {"periode": DEFAULT_PERIODS[-1], "raster": False, "dichtheid": density}
+    return state.cache.get_or_compute(("incident_default", state.generation, src.id, version), compute)
 
 
 def analyse(request: Request, src: IncidentSource, f: Filters) -> dict[str, Any]:
@@ -91,8 +127,8 @@ def _analyse(request: Request, src: IncidentSource, f: Filters, df: pd.DataFrame
         notes.append(f"{outside} incident(en) in deze periode liggen buiten alle buurten en tellen alleen in het totaal mee.")
     # with a wijk filter the municipality is not the study area: the incidents' hull is (grid_hotspots default)
     grid = hotspot_cells(state, src.year, None if f.wijk else gm, df.loc[cur, ["grid_125m", "n"]], alpha=ALPHA)
-    density = grid.attrs.get("n_points", 0) / max(grid.attrs.get("n_cells", 0) or 1, 1)
-    if len(grid) and density < SPARSE:
+    density = grid_density(grid.attrs.get("n_points", 0), grid.attrs.get("n_cells", 0))
+    if len(grid) and not reliable_grid(density):
         notes.append(f"Weinig incidenten per vak van 125 m (gemiddeld {density:.3f}".replace(".", ",") + "): "
                      "dan maken een paar incidenten dicht bij elkaar al een hotspot-vak. Kies een langere periode "
                      "(kwartaal of jaar) voor een betrouwbaarder beeld; de hotspots per buurt zijn robuuster.")

@@ -4,5 +4,6 @@ from stadslab.web.pages import auth, dataset, docs, home, incidenten, monitor, o
 from stadslab.web.pages import containers, projecten
 from stadslab.web.pages import containers_plan
 from stadslab.web.pages import ontdekken
+from stadslab.web.pages import signalen
 
-PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, ontdekken, containers_plan, containers, dataset, docs]
+PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, ontdekken, containers_plan, containers, signalen, dataset, docs]

@@ -1,7 +1,8 @@
 // Shared helpers for the Stadslab pages: Dutch numbers, an offline MapLibre map, colours, the "Bron" panel.
-import { Map as MLMap, NavigationControl, Popup, LngLatBounds } from '/static/vendor/maplibre/maplibre-gl.mjs';
+import { Map as MLMap, NavigationControl, ScaleControl, Popup, LngLatBounds } from '/static/vendor/maplibre/maplibre-gl.mjs';
+import { NL_LOCALE, enhanceMap, highlight, exportMapPNG } from './mapextras.js';
 
-export { Popup };
+export { Popup, highlight, exportMapPNG };
 
 const NF = {};
 export function nl(v, d = 0) {
@@ -14,6 +15,12 @@ export function nlSigned(v, d = 0) {
   if (v === null || v === undefined) return '–';
   const s = nl(v, d);
   return v > 0 ? '+' + s : s;
+}
+// '2017-09-20' → '20-09-2017' (Dutch date order on every page; ISO stays in URLs and downloads)
+export function nlDate(iso) {
+  if (!iso) return '–';
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso);
+  return m ? `${m[3]}-${m[2]}-${m[1]}` : String(iso);
 }
 export function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
@@ -57,9 +64,11 @@ export function countColourExpr(prop, breaks) {
   return ['case', ['==', ['get', prop], null], MISSING, ['<=', ['to-number', ['get', prop]], 0], COUNT_COLOURS[0], step];
 }
 
-// A map with no tiles: a plain background and our own GeoJSON layers (works offline).
-export function makeMap(container, bbox) {
+// A map with a plain background and the page's GeoJSON layers (works offline); mapextras.js adds the base
+// layer when reachable, named area outlines, search, highlight and PNG export (opts: {zoek: false, naam}).
+export function makeMap(container, bbox, opts = {}) {
   const map = new MLMap({
+    locale: NL_LOCALE,
     container,
     style: { version: 8, sources: {}, layers: [{ id: 'achtergrond', type: 'background', paint: { 'background-color': '#eef1f4' } }] },
     bounds: bbox || [3.3, 50.7, 7.3, 53.6],
@@ -70,9 +79,10 @@ export function makeMap(container, bbox) {
     pitchWithRotate: false,
   });
   map.addControl(new NavigationControl({ showCompass: false }), 'top-right');
+  map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left');
   map.touchZoomRotate.disableRotation();
   window.__stadslabMap = map;
-  return new Promise((resolve) => map.on('load', () => resolve(map)));
+  return new Promise((resolve) => map.on('load', () => { enhanceMap(map, opts); resolve(map); }));
 }
 export function fit(map, bbox) {
   if (bbox) map.fitBounds(new LngLatBounds([bbox[0], bbox[1]], [bbox[2], bbox[3]]), { padding: 24, duration: 0 });
@@ -89,7 +99,7 @@ export async function getJSON(url) {
   return body;
 }
 
-const fmtDate = (s) => (s ? new Date(s).toLocaleString('nl-NL', { dateStyle: 'short', timeStyle: 'short' }) : '–');
+const fmtDate = (s) => (s ? new Date(s).toLocaleString('nl-NL', { day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit' }).replace(',', '') : '–');
 export function bronHTML(block, id) {
   if (!block) return '';
   const filters = Object.entries(block.filters || {}).map(([k, v]) => `${esc(k)} = ${esc(Array.isArray(v) ? v.join(', ') : v)}`).join('; ');
@@ -119,10 +129,40 @@ export function loadVega() {
     .then(() => loadScript('/static/vendor/vega/vega-embed.min.js'));
   return vegaLoading;
 }
+export const TIME_LOCALE = {
+  dateTime: '%a %e %B %Y %X', date: '%d-%m-%Y', time: '%H:%M:%S', periods: ['', ''],
+  days: ['zondag', 'maandag', 'dinsdag', 'woensdag', 'donderdag', 'vrijdag', 'zaterdag'],
+  shortDays: ['zo', 'ma', 'di', 'wo', 'do', 'vr', 'za'],
+  months: ['januari', 'februari', 'maart', 'april', 'mei', 'juni', 'juli', 'augustus', 'september', 'oktober', 'november', 'december'],
+  shortMonths: ['jan', 'feb', 'mrt', 'apr', 'mei', 'jun', 'jul', 'aug', 'sep', 'okt', 'nov', 'dec'],
+};
+
+// Download a drawn chart as PNG or SVG (Vega's view.toImageURL).
+export async function exportChart(view, type, name) {
+  const url = await view.toImageURL(type, type === 'png' ? 2 : 1);
+  const a = document.createElement('a'); a.href = url; a.download = `${name}.${type}`;
+  document.body.appendChild(a); a.click(); a.remove();
+  return url;
+}
+
 export async function embed(el, spec) {
   if (!el) return;
   try { await loadVega(); } catch (e) { el.textContent = 'Grafiek niet beschikbaar: ' + e.message; return; }
   return window.vegaEmbed(el, { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', ...spec },
-    { actions: false, renderer: 'svg', formatLocale: { decimal: ',', thousands: '.', grouping: [3], currency: ['€ ', ''] } })
+    { actions: false, renderer: 'svg', formatLocale: { decimal: ',', thousands: '.', grouping: [3], currency: ['€ ', ''] }, timeFormatLocale: TIME_LOCALE })
+    .then((res) => {
+      el.__vegaView = res.view;
+      const name = el.id || 'grafiek';
+      let bar = el.nextElementSibling;
+      if (!bar || !bar.classList.contains('export')) {
+        bar = document.createElement('div'); bar.className = 'export';
+        bar.innerHTML = '<button type="button" class="knop knop--secundair knop--klein" data-export="png">PNG</button>' +
+          '<button type="button" class="knop knop--secundair knop--klein" data-export="svg">SVG</button>';
+        bar.setAttribute('aria-label', 'Grafiek downloaden');
+        el.after(bar);
+        bar.querySelectorAll('button').forEach((b) => b.addEventListener('click', () => exportChart(el.__vegaView, b.dataset.export, name)));
+      }
+      return res;
+    })
     .catch((e) => { el.textContent = 'Grafiek niet beschikbaar: ' + e.message; });
 }

@@ -1,13 +1,25 @@
 // Gebiedsmonitor: choropleth of the sub-areas (z-score against the city), click to drill down, charts.
-import { makeMap, fit, setData, getJSON, zColourExpr, zColour, zText, Z_BREAKS, Z_COLOURS, MISSING, nl, esc, embed, Popup } from './common.js';
+import { makeMap, fit, setData, getJSON, zColourExpr, zColour, zText, Z_BREAKS, Z_COLOURS, MISSING, nl, esc, embed, Popup, setBron, highlight } from './common.js';
 
 const boot = JSON.parse(document.getElementById('monitor-data').textContent);
 const data = boot.data;
 let indicator = boot.indicator;
 const meta = Object.fromEntries(data.indicatoren.map((i) => [i.veld, i]));
 
-function url(code) {
-  return `/monitor?gebied=${encodeURIComponent(code)}&jaar=${boot.jaar}&indicator=${encodeURIComponent(indicator)}`;
+function url(code, jaar = boot.jaar, refs = code === boot.gebied ? boot.referenties : []) {
+  return `/monitor?gebied=${encodeURIComponent(code)}&jaar=${jaar}&indicator=${encodeURIComponent(indicator)}` +
+    refs.map((r) => `&ref=${encodeURIComponent(r)}`).join('');
+}
+
+// An indicator CBS did not publish in the chosen year: say which year has it and offer to switch.
+function yearHint() {
+  const el = document.getElementById('indicator-melding');
+  const years = boot.jaren_per_indicator[indicator] || [];
+  if (years.includes(boot.jaar)) { el.hidden = true; el.innerHTML = ''; return; }
+  const other = years.length ? years.reduce((a, b) => (Math.abs(b - boot.jaar) < Math.abs(a - boot.jaar) ? b : a)) : null;
+  el.hidden = false;
+  el.innerHTML = `<strong>${esc(meta[indicator].label)}</strong> is door CBS niet gepubliceerd voor ${boot.jaar}: de kaart blijft grijs.` +
+    (other ? ` Het cijfer bestaat wel voor ${years.join(', ')}. <a class="knop knop--klein" id="wissel-jaar" href="${url(boot.gebied, other)}">Toon ${other}</a>` : '');
 }
 
 function legend() {
@@ -21,7 +33,7 @@ function legend() {
 
 function updateTable() {
   const kop = document.getElementById('kind-ind-kop');
-  if (kop) kop.textContent = meta[indicator].label + (meta[indicator].eenheid ? ` (${meta[indicator].eenheid})` : '');
+  if (kop) kop.innerHTML = esc(meta[indicator].label) + (meta[indicator].eenheid ? `<span class="klein"> ${esc(meta[indicator].eenheid)}</span>` : '');
   const kids = Object.fromEntries(data.kinderen.map((k) => [k.code, k]));
   document.querySelectorAll('#kinderen-tabel tbody tr').forEach((tr) => {
     const k = kids[tr.dataset.code];
@@ -125,14 +137,73 @@ async function mapInit() {
   document.getElementById('indicator').addEventListener('change', (ev) => {
     indicator = ev.target.value;
     map.setPaintProperty('vlakken', 'fill-color', zColourExpr('z_' + indicator));
-    legend(); updateTable(); childChart();
+    legend(); updateTable(); childChart(); yearHint(); seriesChart(); compareTable();
     history.replaceState(null, '', url(boot.gebied));
+    document.querySelectorAll('#ref-form input[name=indicator], #monitor-form input[name=indicator]').forEach((i) => { i.value = indicator; });
   });
+  if (boot.niveau !== 'gemeente' && geo.omtrek) highlight(map, geo.omtrek, null);   // the chosen area in context
+}
+
+// ---- multi-year lines (issue 10, item 12) ---------------------------------------------------------------
+let series = null;
+async function seriesChart() {
+  const el = document.getElementById('grafiek-reeks');
+  if (!el) return;
+  series = series || await getJSON(`/api/monitor/reeks?gebied=${encodeURIComponent(boot.gebied)}`);
+  setBron(document.getElementById('bron-reeks'), series.bron, 'bron-reeks-details');
+  const m = meta[indicator];
+  const rows = series.rijen.filter((r) => r.veld === indicator).map((r) => ({
+    ...r, jaar: String(r.jaar), rol: r.code === boot.gebied ? boot.naam : (r.code.startsWith('GM') ? 'stad' : 'omgeving'),
+  }));
+  document.getElementById('grafiek-reeks-titel').textContent = `${m.label}${m.eenheid ? ' (' + m.eenheid + ')' : ''} in ${series.jaren.join(', ')}`;
+  if (!rows.length) { el.textContent = `${m.label} is in geen enkel jaar gepubliceerd voor deze gebieden.`; return; }
+  await embed(el, {
+    width: 'container', height: 240, data: { values: rows },
+    mark: { type: 'line', point: { size: 60 } },
+    encoding: {
+      x: { field: 'jaar', type: 'ordinal', title: null, axis: { labelAngle: 0 } },
+      y: { field: 'score', type: 'quantitative', title: m.eenheid || 'waarde', scale: { zero: false } },
+      detail: { field: 'code' },
+      color: { field: 'rol', type: 'nominal', title: null, scale: { domain: [boot.naam, 'stad', 'omgeving'], range: ['#c8102e', '#1a1a1a', '#b0b0b0'] }, legend: { orient: 'bottom' } },
+      size: { field: "rol", type: "ordinal", sort: [boot.naam, "stad", "omgeving"], scale: { domain: [boot.naam, "stad", "omgeving"], range: [3.5, 2, 1] }, legend: null },
+      strokeDash: { field: 'rol', type: 'nominal', scale: { domain: [boot.naam, 'stad', 'omgeving'], range: [[1, 0], [5, 3], [1, 0]] }, legend: null },
+      tooltip: [{ field: 'naam', title: 'gebied' }, { field: 'jaar' }, { field: 'score', title: m.label, format: ',.1f' }],
+    },
+  });
+}
+
+// ---- comparison (issue 10, item 13) ---------------------------------------------------------------------
+let comparison = null;
+async function compareTable() {
+  const table = document.getElementById('vergelijking-tabel');
+  if (!table) return;
+  if (!comparison) {
+    const q = new URLSearchParams({ gebied: boot.gebied, jaar: boot.jaar });
+    boot.referenties.forEach((r) => q.append('ref', r));
+    comparison = await getJSON(`/api/monitor/vergelijking?${q}`);
+    const sim = comparison.vergelijkbaar;
+    document.getElementById('vergelijkbaar').innerHTML = sim.length
+      ? `Vergelijkbaar op bevolkingsopbouw, dichtheid en wonen: ${sim.map((s) => `<a href="${url(s.code)}">${esc(s.naam)}</a>`).join(', ')}.`
+      : 'Geen vergelijkbare gebieden te bepalen (te weinig kenmerken gepubliceerd).';
+    document.getElementById('vergelijking-methode').textContent = comparison.methode;
+    setBron(document.getElementById('bron-vergelijking'), comparison.bron, 'bron-vergelijking-details');
+  }
+  const cols = comparison.kolommen;
+  table.querySelector('thead').innerHTML = `<tr><th scope="col">Indicator</th>${cols.map((c) => `<th scope="col" class="getal">${esc(c.naam)}</th>`).join('')}<th scope="col" class="getal">Rang</th></tr>`;
+  table.querySelector('tbody').innerHTML = comparison.rijen.filter((r) => (boot.jaren_per_indicator[r.veld] || []).length).map((r) => {
+    const d = r.aantal ? 0 : 1;
+    return `<tr data-veld="${esc(r.veld)}" ${r.veld === indicator ? 'class="actief"' : ''}><th scope="row" title="${esc(r.omschrijving || '')}">${esc(r.label)}<span class="klein"> ${esc(r.eenheid || '')}</span></th>` +
+      cols.map((c) => `<td class="getal">${r.waarden[c.sleutel] === null ? '<span class="ontbreekt">niet gepubliceerd</span>' : nl(r.waarden[c.sleutel], d)}</td>`).join('') +
+      `<td class="getal">${r.rang ? `${r.rang.rang} van ${r.rang.van}` : '–'}</td></tr>`;
+  }).join('');
 }
 
 legend();
 chips();
 updateTable();
+yearHint();
+seriesChart().catch((e) => { document.getElementById('grafiek-reeks').textContent = 'Reeks niet beschikbaar: ' + e.message; });
+compareTable().catch((e) => { const t = document.getElementById('vergelijkbaar'); if (t) t.textContent = 'Vergelijking niet beschikbaar: ' + e.message; });
 mapInit().catch((e) => {
   document.getElementById('kaart').innerHTML = `<p class="melding melding--fout">De kaart kon niet laden: ${esc(e.message)}</p>`;
 }).finally(charts);
