@@ -8,19 +8,22 @@ threshold (with an interval) and the chance it overflows — with a backtest aga
         (the last five are the ``state`` columns the day plan, analyses/containers/plan.py, reads)
 
 Method (all learned from the stream, ``history_days`` before ``now``):
-1. Fill steps: consecutive readings of a sensor at most 6 h apart whose level rose by 0 … 15 %/h (drops are
-   emptyings, larger jumps are spikes; both are left out). Rate of a step = Δlevel / Δhours.
-2. Fraction pattern: mean step rate per fraction × weekday and per fraction × hour of day (UTC), divided by
-   the fraction's mean — multiplicative factors (a seasonal-index decomposition, Hyndman & Athanasopoulos,
-   *Forecasting: Principles and Practice*, 3rd ed., §3.4 classical decomposition).
-3. Container rate: the median of its steps' rates with the pattern divided out (robust to leftover spikes),
-   shrunk towards the fraction median with the weight of ``PRIOR_STEPS`` steps (empirical Bayes).
+1. Clean: a spike (a reading more than 30 points from both neighbours) is dropped; a fall of more than 8
+   points is an emptying. Steps = consecutive readings at most 6 h apart without an emptying.
+2. Fraction pattern: mean step rate (Δlevel/Δhours, unclipped, so the sensor noise averages out) per
+   fraction × weekday and per fraction × hour of day (UTC), divided by the fraction's mean — multiplicative
+   seasonal indices (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §3.4),
+   each shrunk towards the all-fractions factor with the weight of ``PATTERN_PRIOR`` steps.
+3. Container rate: within each fill segment (between emptyings, ≥ 6 readings) the OLS slope of the level
+   on W, the cumulative pattern hours; the span-weighted mean over its segments, shrunk towards the
+   fraction median with the weight of ``PRIOR_STEPS`` pattern hours (empirical Bayes).
 4. Level now: median of the last three readings (one spike does not move it).
 5. Path: level_now + rate × Σ factors over the coming hours. The interval and p_overflow treat the
-   container's rate multiplier as log-normal with the spread of the fraction's daily fill rates
-   (σ of log(daily fill / container mean)); the 80 % interval is the 10th/90th percentile rate.
+   container's rate multiplier as log-normal with the spread of the fraction's segment rates around
+   their container's rate (σ of log(segment slope / container rate), segments ≥ 24 pattern hours);
+   the ≈80 % interval is the 10th/90th percentile rate.
 
-Naive "last rate": the slope of the readings over the last 6 h, extrapolated linearly.
+Naive "last rate": the slope of the readings over the last 24 h, extrapolated linearly.
 Backtest (``backtest``): at several origins, forecasts from data before the origin only; the actual time is
 the first reading ≥ threshold after the origin (containers emptied first are left out); MAE in hours.
 """
@@ -39,6 +42,8 @@ from stadslab.ingest.stream import readings
 from stadslab.warehouse.store import Warehouse
 
 PRIOR_STEPS = 24
+EMPTIED_DROP = 8.0      # a fall of more than 8 points is an emptying (sensor noise per step is ~2 points)
+PATTERN_PRIOR = 200     # steps: a fraction's weekday/hour factor is shrunk towards all fractions' factor
 HORIZON_H = 24 * 14
 Z80 = 1.2816
 
@@ -60,42 +65,57 @@ def fit(wh: Warehouse, dataset: str, registry: str, *, now: datetime, history_da
     reg = wh.table(registry)
     reg = reg.select(s=reg[registry_id].cast("string"), afvalfractie=reg["afvalfractie"])
     w = ibis.window(group_by="s", order_by="t")
-    s = r.mutate(pv=r.v.lag().over(w), pt=r.t.lag().over(w))
+    # a spike is a reading far from both neighbours (an echo in the shaft): left out of everything
+    s1 = r.mutate(pv=r.v.lag().over(w), nv=r.v.lead().over(w))
+    spike = (((s1.v - s1.pv).abs() > 30) & ((s1.v - s1.nv).abs() > 30)).fill_null(False)
+    clean = s1.filter(~spike).select("s", "t", "v")
+    s = clean.mutate(pv=clean.v.lag().over(w), pt=clean.t.lag().over(w))
     s = s.mutate(dh=(s.t.epoch_seconds() - s.pt.epoch_seconds()) / 3600.0, dl=s.v - s.pv,
-                 wd=s.pt.day_of_week.index(), hr=s.pt.hour())
-    steps = s.filter(s.dh > 0, s.dh <= 6, s.dl >= -3, s.dl <= 15 * s.dh)
-    steps = steps.mutate(rate=(steps.dl / steps.dh).clip(lower=0)).join(reg, "s")
-    frac = steps.group_by("afvalfractie").agg(mean_rate=steps.rate.mean())
-    pwd = steps.group_by(["afvalfractie", "wd"]).agg(m=steps.rate.mean()).join(frac, "afvalfractie")
-    pwd = pwd.mutate(f_wd=pwd.m / pwd.mean_rate).select("afvalfractie", "wd", "f_wd").to_pandas()
-    phr = steps.group_by(["afvalfractie", "hr"]).agg(m=steps.rate.mean()).join(frac, "afvalfractie")
-    phr = phr.mutate(f_hr=phr.m / phr.mean_rate).select("afvalfractie", "hr", "f_hr").to_pandas()
-    prof = (ibis.memtable(pwd).cross_join(ibis.memtable(phr).rename(af2="afvalfractie")))
-    prof = prof.filter(prof.afvalfractie == prof.af2).drop("af2")
-    st = steps.join(prof, ["afvalfractie", "wd", "hr"])
-    st = st.mutate(base=st.rate / (st.f_wd * st.f_hr).clip(lower=0.05), day=st.pt.truncate("D"))
-    per_c = st.group_by(["s", "afvalfractie"]).agg(rate=st.base.median(), n=st.base.count())
-    daily = st.group_by(["s", "afvalfractie", "day"]).agg(d=st.base.mean(), k=st.base.count())
-    daily = daily.filter(daily.k >= 12)
-    # level now (median of the last three) and the naive last rate (slope over the last 6 h)
+                 wd=s.pt.day_of_week.index(), hr=s.pt.hour()).join(reg, "s")
+    steps = s.filter(s.dh > 0, s.dh <= 6, s.dl > -EMPTIED_DROP)
+    steps = steps.mutate(rate=steps.dl / steps.dh)          # unclipped: the measurement noise averages out
+    pwd = _pattern(steps, "wd")
+    phr = _pattern(steps, "hr")
+    prof = ibis.memtable(pwd).cross_join(ibis.memtable(phr).rename(af2="afvalfractie"))
+    prof = prof.filter(prof.afvalfractie == prof.af2).select("afvalfractie", "wd", "hr", f=prof.f_wd * prof.f_hr)
+    # W = cumulative "pattern hours": a container fills rate × ΔW between readings. Within a fill segment
+    # (between emptyings) the OLS slope of level on W is the container's de-seasonalised rate.
+    s = s.left_join(prof, ["afvalfractie", "wd", "hr"]).select(s, prof.f)
+    s = s.mutate(emptied=(s.dl < -EMPTIED_DROP).fill_null(False).cast("int32"),
+                 dw=(s.f.fill_null(1.0) * s.dh.clip(upper=6)).fill_null(0.0))
+    cw = ibis.cumulative_window(group_by="s", order_by="t")
+    s = s.mutate(seg=s.emptied.sum().over(cw), W=s.dw.sum().over(cw))
+    g = s.group_by(["s", "afvalfractie", "seg"]).agg(
+        n=s.v.count(), sw=s.W.sum(), sv=s.v.sum(), swv=(s.W * s.v).sum(), sww=(s.W * s.W).sum(),
+        span=s.W.max() - s.W.min())
+    g = g.filter(g.n >= 6, g.span >= 6)
+    g = g.mutate(slope=((g.n * g.swv - g.sw * g.sv) / (g.n * g.sww - g.sw * g.sw)).clip(lower=0))
+    segs = g.select("s", "afvalfractie", "slope", "span").to_pandas()
+    if len(segs):
+        segs["ws"] = segs["slope"] * segs["span"]
+        per = segs.groupby("s").agg(ws=("ws", "sum"), n=("span", "sum"))
+        per["rate"] = per["ws"] / per["n"]
+        per_c = per[["rate", "n"]].reset_index()
+        long = segs[segs["span"] >= 24].merge(per_c, on="s")
+        long = long[long["rate"] > 0]
+        long["ratio"] = np.log(long["slope"].clip(lower=1e-3) / long["rate"])
+        sigma = long.groupby("afvalfractie")["ratio"].std().rename("sigma")
+    else:
+        per_c = pd.DataFrame({"s": pd.Series(dtype=str), "rate": pd.Series(dtype=float), "n": pd.Series(dtype=float)})
+        sigma = pd.Series(dtype=float, name="sigma")
+    # level now (median of the last three) and the naive last rate (slope over the last 24 h)
     w2 = ibis.window(group_by="s", order_by=ibis.desc("t"))
     last = r.mutate(rn=ibis.row_number().over(w2))
     last3 = last.filter(last.rn < 3).group_by("s").agg(level_now=last.v.median(), tijd=last.t.max())
     six = last.filter(last.rn == 0).select("s", t_last="t", v_last="v")
-    back = r.join(six, "s").filter(lambda x: (x.t <= x.t_last - ibis.interval(hours=5)))
+    back = r.join(six, "s").filter(lambda x: (x.t <= x.t_last - ibis.interval(hours=23)))
     back = back.group_by("s").agg(t6=back.t.max())
     back6 = back.join(r.select(s="s", t6="t", v6="v"), ["s", "t6"])
     naive = six.join(back6, "s", how="left")
     naive = naive.mutate(last_rate=((naive.v_last - naive.v6) / ((naive.t_last.epoch_seconds() - naive.t6.epoch_seconds()) / 3600.0)))
     # per-container tables are small (one row per container): combine them in pandas
     state = last3.to_pandas().merge(naive.select("s", "last_rate").to_pandas(), on="s", how="left") \
-        .merge(reg.to_pandas(), on="s", how="left").merge(per_c.select("s", "rate", "n").to_pandas(), on="s", how="left")
-    dd = daily.to_pandas()
-    if len(dd):
-        dd["ratio"] = np.log(dd["d"].clip(lower=1e-3) / dd.groupby("s")["d"].transform("mean").clip(lower=1e-3))
-        sigma = dd.groupby("afvalfractie")["ratio"].std().rename("sigma")
-    else:
-        sigma = pd.Series(dtype=float, name="sigma")
+        .merge(reg.to_pandas(), on="s", how="left").merge(per_c, on="s", how="left")
     state = state.merge(sigma, left_on="afvalfractie", right_index=True, how="left")
     prior = state.groupby("afvalfractie")["rate"].transform("median")
     n = state["n"].fillna(0)
@@ -103,6 +123,21 @@ def fit(wh: Warehouse, dataset: str, registry: str, *, now: datetime, history_da
     state["sigma"] = state["sigma"].fillna(0.3).clip(0.05, 1.5)
     state = state.rename(columns={"s": "container_id"})
     return Fit(pwd, phr, state)
+
+
+def _pattern(steps, key: str) -> pd.DataFrame:
+    """Multiplicative factor per fraction × ``key`` (wd or hr): the cell's mean step rate over the fraction's
+    mean, shrunk towards the same factor over all fractions with the weight of ``PATTERN_PRIOR`` steps
+    (small fractions and single days are noisy), clipped to 0,05 … 5."""
+    cell = steps.group_by(["afvalfractie", key]).agg(m=steps.rate.mean(), k=steps.rate.count()).to_pandas()
+    if cell.empty:
+        return pd.DataFrame(columns=["afvalfractie", key, f"f_{key}"])
+    frac_mean = cell.groupby("afvalfractie").apply(lambda g: np.average(g["m"], weights=g["k"]), include_groups=False)
+    cell["f"] = cell["m"] / cell["afvalfractie"].map(frac_mean).replace(0, np.nan)
+    allk = cell.groupby(key).apply(lambda g: np.average(g["f"].fillna(1.0), weights=g["k"]), include_groups=False)
+    cell[f"f_{key}"] = ((cell["f"].fillna(1.0) * cell["k"] + cell[key].map(allk) * PATTERN_PRIOR)
+                        / (cell["k"] + PATTERN_PRIOR)).clip(0.05, 5)
+    return cell[["afvalfractie", key, f"f_{key}"]]
 
 
 def _factors(fit_: Fit, fractions: np.ndarray, start: datetime, hours: int) -> np.ndarray:
@@ -150,15 +185,21 @@ def predict(fit_: Fit, *, now: datetime, at: datetime, threshold: float = 80.0, 
 
 
 def forecast_fill(wh: Warehouse, dataset: str, at: datetime, *, registry: str = "denhaag_containerregister",
-                  now: datetime | None = None, threshold: float = 80.0, history_days: float = 7) -> pd.DataFrame:
+                  now: datetime | None = None, threshold: float = 80.0, history_days: float = 10) -> pd.DataFrame:
     """Per container: level now and at ``at``, hours to ``threshold`` with an ≈80 % interval, P(overflow by ``at``)."""
     now = now or datetime.now(timezone.utc)
     return predict(fit(wh, dataset, registry, now=now, history_days=history_days), now=now, at=at, threshold=threshold)
 
 
 def backtest(wh: Warehouse, dataset: str, *, registry: str = "denhaag_containerregister", now: datetime | None = None,
-             origins: int = 3, threshold: float = 80.0, history_days: float = 5) -> dict:
-    """MAE (hours) of time-to-threshold for the model and the naive last rate at ``origins`` daily origins."""
+             origins: int = 3, threshold: float = 80.0, history_days: float = 7, detail: bool = False) -> dict:
+    """Error (hours) of time-to-threshold for the model and the naive last rate at ``origins`` daily origins.
+
+    Right-censoring is handled as in survival analysis rather than by leaving containers out (which would
+    keep only the ones that filled fast before their emptying, and so favour early forecasts): a container
+    emptied (or at the end of the data) before it crossed the threshold only tells that the true time
+    exceeds the censoring time C, so its error is max(0, C − forecast) — the part that is certainly wrong.
+    Both methods are scored on the same containers in the same way."""
     now = now or datetime.now(timezone.utc)
     r = readings(wh, dataset)
     rows = []
@@ -166,33 +207,47 @@ def backtest(wh: Warehouse, dataset: str, *, registry: str = "denhaag_containerr
         origin = (pd.Timestamp(now).floor("D") - pd.Timedelta(days=k) + pd.Timedelta(hours=6)).to_pydatetime()
         fc = predict(fit(wh, dataset, registry, now=origin, history_days=history_days), now=origin,
                      at=origin + timedelta(days=1), threshold=threshold)
-        fut = r.filter((r.tijd >= origin) & (r.tijd < origin + timedelta(days=k)))
+        fut = r.filter((r.tijd >= origin) & (r.tijd < now))
         fut = fut.select(container_id=fut.sensor_id, t=fut.tijd, v=fut.vulgraad)
         w = ibis.window(group_by="container_id", order_by="t")
-        fut = fut.mutate(emptied=(fut.v - fut.v.lag().over(w)) < -25)
+        fut = fut.mutate(emptied=(fut.v - fut.v.lag().over(w)) < -25, nv=fut.v.lead().over(w))
         first_drop = fut.filter(fut.emptied).group_by("container_id").agg(t_drop=fut.t.min())
-        cross = fut.filter(fut.v >= threshold).group_by("container_id").agg(t_cross=fut.t.min())
-        act = cross.join(first_drop, "container_id", how="left").to_pandas()
-        act = act[act["t_drop"].isna() | (act["t_cross"] < act["t_drop"])]
-        m = fc[fc["level_now"] < threshold - 10].merge(act[["container_id", "t_cross"]], on="container_id")
+        # crossed: a reading at or above the threshold confirmed by the next one (a spike is not a crossing)
+        up = fut.filter((fut.v >= threshold) & (fut.nv >= threshold))
+        cross = up.group_by("container_id").agg(t_cross=up.t.min())
+        act = first_drop.outer_join(cross, "container_id").to_pandas()
+        act["container_id"] = act["container_id"].fillna(act.get("container_id_right"))
+        m = fc[fc["level_now"] < threshold - 10].merge(act[["container_id", "t_drop", "t_cross"]], on="container_id",
+                                                        how="left")
         if m.empty:
             continue
-        actual = (pd.to_datetime(m["t_cross"], utc=True) - pd.Timestamp(origin)).dt.total_seconds() / 3600
+        hours = lambda col: (pd.to_datetime(m[col], utc=True) - pd.Timestamp(origin)).dt.total_seconds() / 3600  # noqa: E731
+        censor = hours("t_drop").fillna((pd.Timestamp(now) - pd.Timestamp(origin)).total_seconds() / 3600)
+        crossed = hours("t_cross")
+        seen = crossed.notna() & (crossed < censor)
         naive = np.where(m["last_rate"] > 0, (threshold - m["level_now"]) / m["last_rate"], HORIZON_H)
-        rows.append(pd.DataFrame({"origin": origin, "actual": actual, "model": m["hours_to_threshold"].fillna(HORIZON_H),
-                                  "lo": m["hours_lo"].fillna(0), "hi": m["hours_hi"].fillna(HORIZON_H),
+        rows.append(pd.DataFrame({"origin": origin, "seen": seen, "actual": crossed.where(seen), "censor": censor,
+                                  "model": m["hours_to_threshold"].fillna(HORIZON_H).to_numpy(),
+                                  "lo": m["hours_lo"].fillna(0).to_numpy(), "hi": m["hours_hi"].fillna(HORIZON_H).to_numpy(),
                                   "naive": np.clip(naive, 0, HORIZON_H)}))
     if not rows:
         return {"n": 0, "oordeel": "Te weinig gegevens voor een toets: er is minder dan een paar dagen aan metingen."}
     d = pd.concat(rows, ignore_index=True)
-    mae_m = float((d["model"] - d["actual"]).abs().mean())
-    mae_n = float((d["naive"] - d["actual"]).abs().mean())
-    cover = float(((d["actual"] >= d["lo"]) & (d["actual"] <= d["hi"])).mean())
+    if detail:
+        return {"rijen": d}
+
+    def err(pred: pd.Series) -> pd.Series:
+        return np.where(d["seen"], (pred - d["actual"]).abs(), np.maximum(0.0, d["censor"] - pred))
+
+    mae_m, mae_n = float(err(d["model"]).mean()), float(err(d["naive"]).mean())
+    obs = d[d["seen"]]
+    cover = float(((obs["actual"] >= obs["lo"]) & (obs["actual"] <= obs["hi"])).mean()) if len(obs) else float("nan")
     better = mae_m < 0.95 * mae_n
-    verdict = (f"Het model is beter dan de naïeve 'laatste snelheid': gemiddeld {mae_m:.1f} uur fout tegen {mae_n:.1f} uur."
-               if better else
-               f"Het model is niet duidelijk beter dan de naïeve 'laatste snelheid' ({mae_m:.1f} tegen {mae_n:.1f} uur "
-               "gemiddelde fout); gebruik de voorspelling met voorzichtigheid.")
-    return {"n": int(len(d)), "oorsprongen": int(d["origin"].nunique()), "mae_model_uur": round(mae_m, 2),
-            "mae_naief_uur": round(mae_n, 2), "dekking_interval": round(cover, 3), "model_beter": bool(better),
-            "drempel": threshold, "oordeel": verdict}
+    fmt = lambda x: f"{x:.1f}".replace(".", ",")  # noqa: E731
+    verdict = (f"Het model is beter dan de naïeve 'laatste snelheid': gemiddeld {fmt(mae_m)} uur fout tegen "
+               f"{fmt(mae_n)} uur." if better else
+               f"Het model is niet duidelijk beter dan de naïeve 'laatste snelheid' ({fmt(mae_m)} tegen {fmt(mae_n)} "
+               "uur gemiddelde fout); gebruik de voorspelling met voorzichtigheid.")
+    return {"n": int(len(d)), "n_gezien": int(len(obs)), "oorsprongen": int(d["origin"].nunique()),
+            "mae_model_uur": round(mae_m, 2), "mae_naief_uur": round(mae_n, 2), "dekking_interval": round(cover, 3),
+            "model_beter": bool(better), "drempel": threshold, "oordeel": verdict}
