@@ -40,6 +40,9 @@ demo: $(STAMP)
 	@$(BIN)/stadslab predict backtest groningen_fietsdiefstal -w $(DEMO) --start 2017-01-01 --end 2017-10-01 --reuse \
 	   --register $(DEMO)/algoritmeregister >/dev/null && echo "risicomodel getoetst (zie /risico)"
 	@$(BIN)/stadslab predict risk groningen_fietsdiefstal -w $(DEMO) >/dev/null && echo "risicokaart gemaakt"
+	@test -f $(DEMO)/.weesfietsen-plan || ($(BIN)/stadslab weesfietsen plan -w $(DEMO) --seconden 2 >/dev/null && \
+	   $(BIN)/stadslab weesfietsen backtest -w $(DEMO) >/dev/null && touch $(DEMO)/.weesfietsen-plan && \
+	   echo "weesfietsen: weekplan en toets gemaakt (GESIMULEERD, zie /weesfietsen)")
 	$(BIN)/stadslab serve -w $(DEMO) --host $(HOST) --port $(PORT) --refresh-every 60
 
 test: $(STAMP) system-deps

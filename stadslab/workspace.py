@@ -163,6 +163,9 @@ def init_workspace(root: Path, *, demo: bool = False, municipality: str | None =
         shutil.copytree(DEMO_DATA, root / "data", dirs_exist_ok=True)
         shutil.copytree(DEMO_CATALOG.parent / "projects", root / "projects", dirs_exist_ok=True)  # project register
         build_social_demo(root)   # simulated source holders pseudonymise their files next to the workspace
+        from stadslab.demo.weesfietsen_sim import build_demo as build_weesfietsen
+
+        build_weesfietsen(root, DEMO_DATA)   # simulated orphan-bicycle history (docs/weesfietsen.md)
     else:
         config = {"municipality": {"name": municipality or "Mijn gemeente",
                                    "gemeente_code": gemeente_code or "GM0000", "division_year": 2024}}

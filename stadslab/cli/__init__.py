@@ -19,6 +19,7 @@ from stadslab.cli import gate, predict, source
 from stadslab.cli import project as project_cmds
 from stadslab.cli import route as route_cmds
 from stadslab.cli import stream as stream_cmds
+from stadslab.cli import weesfietsen as weesfietsen_cmds
 from stadslab.errors import StadslabError
 
 app = typer.Typer(help="Stadslab: datagedreven sturing voor gemeenten.", no_args_is_help=True,
@@ -36,6 +37,7 @@ app.add_typer(predict.app, name="predict", help="Voorspellen met eerlijke evalua
 app.add_typer(project_cmds.app, name="project", help="Projectregister: ladder, open/gesloten per fase, evaluaties.")
 app.add_typer(route_cmds.app, name="route", help="Routes plannen: containers legen met stortritten.")
 app.add_typer(stream_cmds.app, name="stream", help="Realtime sensorstreams: HTTP/MQTT, stand, dead letters, simulator.")
+app.add_typer(weesfietsen_cmds.app, name="weesfietsen", help="Weesfietsen: labelen, hercontroleren, verwijderen.")
 try:  # the web app (stadslab/web) is optional for the source-holder kit's core install
     from stadslab.cli.serve import serve as _serve
 

@@ -5,5 +5,6 @@ from stadslab.web.pages import containers, projecten
 from stadslab.web.pages import containers_plan
 from stadslab.web.pages import ontdekken
 from stadslab.web.pages import signalen
+from stadslab.web.pages import weesfietsen
 
-PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, ontdekken, containers_plan, containers, signalen, dataset, docs]
+PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, ontdekken, containers_plan, containers, weesfietsen, signalen, dataset, docs]
