@@ -48,8 +48,16 @@ def discovery_ws(demo_ws, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def discovery_server(discovery_ws) -> Iterator[str]:
-    with running_server(discovery_ws, ready="/api/ontdekken?limiet=1", timeout=120) as base:
+def server_ws(demo_ws, tmp_path_factory) -> Path:
+    """Another copy for the server: a running server holds the warehouse, the CLI tests need theirs."""
+    root = tmp_path_factory.mktemp("ontdekken_server") / "ws"
+    shutil.copytree(demo_ws, root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def discovery_server(server_ws) -> Iterator[str]:
+    with running_server(server_ws, ready="/api/ontdekken?limiet=1", timeout=300) as base:
         yield base
 
 

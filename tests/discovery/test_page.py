@@ -87,9 +87,9 @@ def test_anonymous_cannot_record_and_api_answers(discovery_server):
         assert r.status_code == 400
 
 
-def test_make_hypothesis_in_a_project_of_the_register(discovery_server, discovery_ws):
+def test_make_hypothesis_in_a_project_of_the_register(discovery_server, server_ws):
     register = pytest.importorskip("stadslab.projects.register")
-    projects, _ = register.read_projects(register.projects_folder(discovery_ws))   # the valid records
+    projects, _ = register.read_projects(register.projects_folder(server_ws))   # the valid records
     if not projects:
         pytest.skip("de demo heeft (nog) geen projectregister")
     target = projects[0]
@@ -108,9 +108,9 @@ def test_make_hypothesis_in_a_project_of_the_register(discovery_server, discover
                                                  "hypothese": "", "project": target.id})
         assert r.status_code == 303 and f"vastgelegd=project%3A{target.id}" in r.headers["location"]
         assert "als open" in c.get(r.headers["location"]).text
-    after = next(p for p in register.read_projects(register.projects_folder(discovery_ws))[0] if p.id == target.id)
+    after = next(p for p in register.read_projects(register.projects_folder(server_ws))[0] if p.id == target.id)
     assert len(after.hypotheses) == before + 1                       # and the record still passes the check
     h = after.hypotheses[-1]
     assert h.status == "open" and h.stage == "data"
     assert h.evidence[0]["lead"] == f"{x} ~ {y}" and "v1" in h.evidence[0]["note"]
-    assert register.version_history(register.projects_folder(discovery_ws), target.id)
+    assert register.version_history(register.projects_folder(server_ws), target.id)

@@ -69,7 +69,7 @@ def test_effective_sample_size_agrees_with_plain_computation(data, layout):
     i, j = all_pairs(data.shape[1])
     pe = pair_tests(data, i, j, classes, rank=False)
     sp = pair_tests(data, i, j, classes, rank=True)
-    for k in range(i.size):
+    for k in range(0, i.size, 3):   # every third pair: smooth × smooth, smooth × noise, with missing areas
         m = ~np.isnan(data[:, i[k]]) & ~np.isnan(data[:, j[k]])
         W = classes.W[:, m][:, :, m]
         x, y = data[m, i[k]], data[m, j[k]]

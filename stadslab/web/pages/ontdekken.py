@@ -20,6 +20,7 @@ from stadslab.privacy.gate import SuppressionStore
 from stadslab.privacy.release import suppression_store_path
 from stadslab.web import security
 from stadslab.web.data.catalog_view import municipality
+from stadslab.web.data.datasets import _GATE_LOCK
 from stadslab.web.data.provenance import bron
 from stadslab.web.state import AppState
 from stadslab.web.templating import render
@@ -53,7 +54,8 @@ def discovery(request: Request, level: str, year: int) -> DiscoveryRun:
         raise AnalysisError(f"niveau '{level}' kan niet", hint="kies buurt of wijk")
 
     def compute() -> DiscoveryRun:
-        with _RUN_LOCK:
+        # the gate's stored suppression pattern is read, extended and saved: share the dataset pages' lock
+        with _RUN_LOCK, _GATE_LOCK:
             return run_discovery(state.warehouse(), state.catalog, level=level, year=year, gemeente_code=gm,
                                  user=user, purpose=purpose, audit=state.audit,
                                  store=SuppressionStore(suppression_store_path(state.workspace.root)))
