@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, print_json, read_warehouse, workspace
+from stadslab.cli.handover import forward
 from stadslab.errors import AccessDenied, AnalysisError
 from stadslab.privacy.access import ANONYMOUS, AccessConfig, User
 from stadslab.privacy.audit import AuditLog
@@ -33,7 +34,11 @@ def login(config: dict, user_id: Optional[str]) -> User:
         password = os.environ.get("STADSLAB_PASSWORD") or _ask_password(user_id)
         if not verify_password(password, user.password_hash):
             raise AccessDenied(f"wachtwoord van '{user_id}' klopt niet")
+        _VERIFIED[user_id] = password    # for a running server, which checks it again itself
     return user
+
+
+_VERIFIED: dict[str, str] = {}
 
 
 def _ask_password(user_id: str) -> str:
@@ -85,19 +90,37 @@ def aggregate(dataset: str = typer.Argument(..., help="Dataset-id uit de catalog
         if not child.strip() or not parent.strip():
             raise AnalysisError(f"--hierarchy '{hierarchy}': verwacht KIND:OUDER, bijv. postcode_buurtcode:wijk_code")
         hier = {child.strip(): parent.strip()}
-    store = SuppressionStore(suppression_store_path(w.root)) if entry.is_personal else None
-    with read_warehouse(w) as wh:
-        names = {} if as_json else _area_names(wh)
-        rel = release_aggregate(wh, entry, user=who, purpose=purpose, by=[c.strip() for c in by.split(",") if c.strip()],
-                                filters=_where(where), hierarchy=hier, audit=AuditLog(w.root / "audit" / "audit.jsonl"),
-                                store=store, route="cli:aggregate", link=[w.catalog().get(d.split(":")[0]) for d in link],
-                                link_on={d.split(":")[0]: d.split(":", 1)[1] for d in link if ":" in d})
+    by_cols = [c.strip() for c in by.split(",") if c.strip()]
+    fwd = forward(w, "aggregate", {"dataset": dataset, "user": user, "password": _VERIFIED.get(user or ""),
+                                   "purpose": purpose, "by": by_cols, "filters": _where(where), "hierarchy": hier,
+                                   "link": list(link)})
+    if fwd is not None:            # a running 'stadslab serve' owns the files: it releases (gate, audit)
+        import pandas as pd
+
+        from stadslab.privacy.release import Release
+
+        p = fwd["provenance"]
+        rel = Release(pd.DataFrame(fwd["rows"]), p["dataset"], p["version"], fwd["gated"], p)
+        names: dict[str, str] = {}
+    else:
+        rel, names = _release_here(w, entry, who, purpose, by_cols, where, hier, link, as_json)
     if out:
         rel.frame.to_csv(out, index=False)
     if as_json:
         print_json({"provenance": rel.provenance, "rows": rel.records()})
         return
     _print_release(rel, names)
+
+
+def _release_here(w, entry, who, purpose, by_cols, where, hier, link, as_json):
+    store = SuppressionStore(suppression_store_path(w.root)) if entry.is_personal else None
+    with read_warehouse(w) as wh:
+        names = {} if as_json else _area_names(wh)
+        rel = release_aggregate(wh, entry, user=who, purpose=purpose, by=by_cols,
+                                filters=_where(where), hierarchy=hier, audit=AuditLog(w.root / "audit" / "audit.jsonl"),
+                                store=store, route="cli:aggregate", link=[w.catalog().get(d.split(":")[0]) for d in link],
+                                link_on={d.split(":")[0]: d.split(":", 1)[1] for d in link if ":" in d})
+    return rel, names
 
 
 # Dutch headings for the columns every release has; area codes get their name next to them

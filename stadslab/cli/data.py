@@ -12,6 +12,7 @@ from rich.table import Table
 from stadslab import operations as ops
 from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, err_console, print_json, progress, workspace
 from stadslab.cli.common import read_warehouse, with_retry
+from stadslab.cli.handover import forward
 from stadslab.errors import AccessDenied, ValidationFailed, WarehouseError
 from stadslab.workspace import init_workspace
 
@@ -86,6 +87,20 @@ def refresh(ws: Optional[str] = WorkspaceOpt,
             _print_load(res, reason=rec["reason"])
 
     def step() -> list[dict]:
+        fwd = forward(w, "refresh", {"datasets": datasets or [], "dry_run": dry_run})
+        if fwd is not None:                  # 'stadslab serve' runs: it is the writer, it refreshes
+            done = fwd["reloaded"]
+            for rec in done:
+                if rec.get("status") == "geladen" and not as_json:
+                    console.print(f"[green]✓[/] {rec['dataset']} versie {rec['version']}: {rec['rows']} rijen geladen "
+                                  f"door de draaiende server [dim]— {escape(rec['reason'])}[/]")
+                else:
+                    show(rec, None)
+            if as_json:
+                print_json({"reloaded": done, "via": "stadslab serve"})
+            elif not done:
+                console.print("alles is actueel")
+            return done
         with w.warehouse() as wh:
             done = ops.refresh_changed(w, wh, w.catalog(), datasets or None, dry_run=dry_run, on_result=show,
                                        progress_for=lambda d: progress(f"laden {d}", quiet=as_json))
@@ -109,10 +124,16 @@ def versions(dataset: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = Jso
     from stadslab.formatting import nl_datetime, nl_number, shorten
 
     w = workspace(ws)
-    with read_warehouse(w) as wh:
-        rows = wh.versions(dataset)
-        loads = wh.loads(dataset, limit=10)
-        open_failures = _open_failures(w, wh, dataset, loads)
+    fwd = forward(w, "versions", {"dataset": dataset})     # a running 'stadslab serve' owns the files
+    if fwd is not None:
+        rows, loads = fwd["versions"], fwd["loads"]
+        failed = [l for l in loads[:next((i for i, l in enumerate(loads) if l["status"] == "geladen"), len(loads))]]
+        open_failures = failed if fwd.get("changed") else []
+    else:
+        with read_warehouse(w) as wh:
+            rows = wh.versions(dataset)
+            loads = wh.loads(dataset, limit=10)
+            open_failures = _open_failures(w, wh, dataset, loads)
     if as_json:
         print_json({"versions": rows, "loads": loads, "open_failures": open_failures})
         return
@@ -168,6 +189,10 @@ def query(sql: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt,
     w = workspace(ws)
     restricted = w.restricted_ids()
     refuse_restricted_tables(sql, w, restricted)
+    fwd = forward(w, "query", {"sql": sql, "limit": limit})   # a running server: same separation there
+    if fwd is not None:
+        _print_rows(fwd["columns"], fwd["rows"], as_json)
+        return
     con = with_retry(lambda: open_sql_connection(w.warehouse_path))
     try:
         old = restricted_in_main(con, restricted)
@@ -193,6 +218,10 @@ def query(sql: str, ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt,
                                   "'stadslab status'") from None
     finally:
         con.close()
+    _print_rows(cols, rows, as_json)
+
+
+def _print_rows(cols: list[str], rows: list, as_json: bool) -> None:
     if as_json:
         print_json([dict(zip(cols, r)) for r in rows])
         return
@@ -232,8 +261,12 @@ def status(ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     if not w.warehouse_path.exists():
         rows = [{"id": d.id, "version": None, "rows": None, "rejected_rows": None} for d in cat]
     else:
-        with read_warehouse(w) as wh:
-            rows = ops.status(w, wh, cat)
+        fwd = forward(w, "status")           # a running 'stadslab serve' owns the files: ask it
+        if fwd is not None:
+            rows = fwd["rows"]
+        else:
+            with read_warehouse(w) as wh:
+                rows = ops.status(w, wh, cat)
     if as_json:
         print_json(rows)
         return

@@ -32,4 +32,17 @@ def serve(workspace: Optional[str] = WorkspaceOpt,
         start_in_server(app.state.stadslab, simulate_sensors)
 
     err_console.print(f"Stadslab draait op [bold]http://{host}:{port}[/] (werkruimte {ws.root}); stoppen met Ctrl+C")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
+    from stadslab.cli.handover import announce, withdraw
+
+    announced = announce(ws, app, port)   # CLI reads and refreshes in other shells are handed to this server
+    import signal
+    import sys
+
+    def _stop(signum, _frame):            # uvicorn re-raises SIGTERM after its shutdown: withdraw, then exit
+        withdraw(announced)
+        sys.exit(128 + signum)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
+    finally:
+        withdraw(announced)

@@ -106,9 +106,10 @@ class Warehouse:
             con = connect(path, read_only=read_only)
         except duckdb.IOException as exc:
             raise WarehouseError(f"het warehouse {path} is niet te openen: {exc}",
-                                 hint="draait 'stadslab serve' of 'stadslab refresh --watch' op deze werkruimte? Eén proces "
-                                      "tegelijk mag schrijven: stop het, of laat de app verversen met "
-                                      "'stadslab serve --refresh-every 60'") from None
+                                 hint="een ander proces schrijft in deze werkruimte ('stadslab refresh --watch', een "
+                                      "lopende lading). Terwijl 'stadslab serve' draait, geven status, versions, query, "
+                                      "aggregate en refresh hun werk aan de server; stop de server voor ingest of "
+                                      "rollback") from None
         if not read_only:
             con.execute(META_DDL)
         attached = False

@@ -4,4 +4,5 @@ from stadslab.web.api import areas, catalog, incidents, monitor, overleg, risk
 from stadslab.web.api import containers, stream
 from stadslab.web.api import discovery
 
-ROUTERS = [catalog, areas, monitor, incidents, risk, overleg, stream, containers, discovery]
+from stadslab.web.api import handover  # CLI commands handed to a running server (issue 10)
+ROUTERS = [handover, catalog, areas, monitor, incidents, risk, overleg, stream, containers, discovery]
