@@ -30,7 +30,7 @@ def announce(ws: Workspace, app: Any, port: int) -> Path:
     path = ws.root / ANNOUNCE_FILE
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
-        json.dump({"port": port, "pid": os.getpid(), "token": token}, fh)
+        json.dump({"port": port, "pid": os.getpid(), "token": token, "workspace": str(ws.root)}, fh)
     os.chmod(path, 0o600)
     return path
 
@@ -49,6 +49,8 @@ def running_server(ws: Workspace) -> dict[str, Any] | None:
         info = json.loads(path.read_text())
         os.kill(int(info["pid"]), 0)       # is that process still there?
     except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if info.get("workspace") != str(ws.root):   # a copied workspace: that server serves the original
         return None
     return info
 
