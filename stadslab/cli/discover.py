@@ -79,7 +79,12 @@ def discover(level: str = typer.Option("buurt", "--level", help="Gebiedsniveau: 
                     "result": {"name": run.result_name, "version": run.result_version} if store else None,
                     "pairs": [pair_record(r) for _, r in rows.iterrows()]})
         return
-    t = Table("x", "y", "ρ", "p (gecorr.)", "n", "n_eff", "partieel ρ", "oordeel", title=f"Aanwijzingen, {level} {year}")
+    t = Table(title=f"Aanwijzingen, {level} {year}")
+    for col in ("x", "y"):
+        t.add_column(col, overflow="fold", ratio=3)
+    for col in ("ρ", "p (gecorr.)", "n", "n_eff", "partieel ρ"):
+        t.add_column(col, justify="right", no_wrap=True)
+    t.add_column("oordeel", overflow="fold", ratio=2)
     for _, r in leads.head(top).iterrows():
         rec = pair_record(r)
         t.add_row(escape(rec["x"]), escape(rec["y"]), f"{rec['rho']:.2f}", f"{rec['p_adj']:.2g}", str(rec["n_areas"]),

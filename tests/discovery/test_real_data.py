@@ -95,3 +95,20 @@ def test_declared_confounders(discovery_ws):
     assert verdicts <= {"blijft bestaan", "verdwijnt na correctie voor percentage huurwoningen", "te weinig gebieden",
                         "niet gecontroleerd (het paar bestaat uit verdachten zelf)"}
     assert "verdwijnt na correctie voor percentage huurwoningen" in verdicts
+
+
+def test_wijk_level_sums_buurt_counts_and_says_too_few_areas(discovery_ws):
+    w = Workspace.resolve(str(discovery_ws))
+    from stadslab.privacy.access import ANONYMOUS
+
+    with w.warehouse(read_only=True) as wh:
+        run = run_discovery(wh, w.catalog(), level="wijk", year=2023, gemeente_code="GM0344", user=ANONYMOUS,
+                            purpose=None, audit=None)
+        per_buurt = wh.table("utrecht_misdrijven_buurt_2023").to_pandas()
+    assert len(run.data.codes) == 10
+    names = [v.name for v in run.data.variables]
+    col = run.data.X[:, names.index("utrecht_misdrijven_buurt_2023.geregistreerde_misdrijven")]
+    expect = per_buurt.groupby("wijk_code")["geregistreerde_misdrijven"].sum().reindex(run.data.codes)
+    assert np.array_equal(col, expect.to_numpy(float))            # buurt-only counts add up to wijken
+    # 10 wijken minus 5 suspects leave no room for a partial correlation: never a confident verdict
+    assert set(run.leads()["verdict"]) <= {"te weinig gebieden", "niet gecontroleerd (het paar bestaat uit verdachten zelf)"}

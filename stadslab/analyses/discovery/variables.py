@@ -197,6 +197,13 @@ def _area_dataset(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str, 
         return
     frame = _area_frame(wh, ds, data.level, [f.name for f in fields])
     matched = frame.index.isin(data.codes).sum()
+    if matched == 0 and data.level == "wijk" and "wijk_code" in wh.table(ds.id).columns:
+        fields = [f for f in fields if _is_count(f)]      # only counts add up from buurten to wijken
+        frame = _wijk_sums(wh, ds, [f.name for f in fields])
+        matched = frame.index.isin(data.codes).sum()
+        if matched:
+            data.notes.append(f"{ds.id}: alleen buurtcijfers; aantallen opgeteld per wijk (een wijk met een "
+                              "onbekende buurt blijft onbekend).")
     if matched == 0:
         data.skipped.append({"dataset": ds.id, "reden": f"geen rijen op niveau {data.level} met codes uit de indeling"})
         return
@@ -213,6 +220,22 @@ def _area_dataset(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str, 
             data.add(Variable(f"{ds.id}.{f.name}_per_1000", label=f"{f.description or f.name} per 1.000 inwoners",
                               unit="per 1.000 inwoners", kind="per_1000", rate=True, field=f.name, **common),
                      values.reindex(data.codes) / pop.where(pop > 0) * 1000.0)
+
+
+def _wijk_sums(wh: Warehouse, ds: Dataset, columns: list[str]) -> pd.DataFrame:
+    """Counts of a buurt-only dataset summed per wijk (the wijk code ingest assigned); missing when any buurt
+    of the wijk is unknown, so a sum is never silently too low."""
+    code = ds.field_with_role("area_code").name
+    t = wh.table(ds.id)
+    t = t.filter(t[code].startswith(LEVEL_PREFIX["buurt"]) & t["wijk_code"].notnull())
+    aggs = {}
+    for c in columns:
+        aggs[c] = t[c].sum()
+        aggs[f"__null_{c}"] = t[c].isnull().sum()
+    df = t.group_by("wijk_code").aggregate(**aggs).to_pandas().set_index("wijk_code")
+    for c in columns:
+        df[c] = df[c].where(df[f"__null_{c}"] == 0)
+    return df[columns]
 
 
 NOT_A_COUNT = ("%", "per", "gemiddeld", "km", "ha", "euro", "jaar", "m²", "m2", "x 1000", "uur")
