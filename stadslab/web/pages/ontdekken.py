@@ -155,6 +155,8 @@ def make_hypothesis(request: Request, niveau: str = Form(...), jaar: int = Form(
         raise AnalysisError(f"'{x}' en '{y}' zijn geen overlevend paar op niveau {niveau} in {jaar}")
     labels = {v.name: v.label for v in run.data.variables}
     text = hypothese.strip() or lead_notes.hypothesis_text(lead, labels, niveau, jaar)
+    if len(text) > 2000:
+        raise AnalysisError("de hypothese mag hoogstens 2.000 tekens hebben")
     sources = [{"dataset": v["dataset"], "versie": v["versie"], "variabele": v["naam"]}
                for v in (lead["x_var"], lead["y_var"])]
     stored = state.warehouse().results(run.result_name, "discovery")
