@@ -73,6 +73,7 @@ def containers_overview(request: Request, dataset: str | None = None):
         "metingen": s["metingen"], "sensoren": s["sensoren"], "laatste_ontvangst": s.get("laatste_ontvangst"),
         "afgekeurd": s["afgekeurd"], "redenen": s["redenen"], "verouderd": int(live["df"]["verouderd"].sum()),
         "vast": int(live["df"]["vast"].sum()), "voorspelling_klaar": live["voorspelling_klaar"],
+        "n_overloop": int(live["df"]["overloop_voor_bezoek"].sum()),
         "per_fractie": rows(live["per_fractie"], ["afvalfractie", "containers", "gem_vulgraad", "boven_80", "overloop", "verouderd"]),
         "overloop": rows(live["overloop"], ["container_id", "afvalfractie", "buurt", "vulgraad", "dagen_tot_vol", "uren_tot_bezoek"]),
         "storingen": rows(live["storingen"], ["container_id", "afvalfractie", "buurt", "tijd", "verouderd", "vast"]),

@@ -41,7 +41,7 @@ async function refresh() {
   }
   document.getElementById('metingen').textContent = nl(ov.metingen);
   document.getElementById('laatste').textContent = ov.laatste_ontvangst ? 'laatste ' + new Date(ov.laatste_ontvangst).toLocaleTimeString('nl-NL') : '';
-  document.getElementById('n-overloop').textContent = ov.voorspelling_klaar ? nl(ov.overloop.length) + (ov.overloop.length >= 50 ? '+' : '') : 'wordt berekend';
+  document.getElementById('n-overloop').textContent = ov.voorspelling_klaar ? nl(ov.n_overloop) : 'wordt berekend';
   document.getElementById('n-storing').textContent = nl(ov.verouderd + ov.vast);
   document.getElementById('storing-sub').textContent = `${nl(ov.verouderd)} verouderd · ${nl(ov.vast)} vast`;
   document.getElementById('afgekeurd').textContent = nl(ov.afgekeurd);
@@ -53,7 +53,7 @@ async function refresh() {
   const el = document.getElementById('toets');
   if (t && t.n) {
     el.className = 'melding' + (t.model_beter ? '' : ' melding--waarschuwing');
-    el.innerHTML = `<strong>${esc(t.oordeel)}</strong><br>Tijd tot ${nl(t.drempel)} %: gemiddelde fout model ${nl(t.mae_model_uur, 1)} uur, naïef (laatste snelheid) ${nl(t.mae_naief_uur, 1)} uur; ${nl(t.n)} voorspellingen op ${nl(t.oorsprongen)} momenten; ${nl(100 * t.dekking_interval, 0)} % viel in het 80 %-interval.`;
+    el.innerHTML = `<strong>${esc(t.oordeel)}</strong><br>Tijd tot ${nl(t.drempel)} %: gemiddelde fout model ${nl(t.mae_model_uur, 1)} uur, naïef (snelheid van de laatste 24 uur) ${nl(t.mae_naief_uur, 1)} uur, over ${nl(t.n)} voorspellingen op ${nl(t.oorsprongen)} momenten. ${nl(t.n_gezien)} containers haalden de drempel vóór ze geleegd werden; voor de andere telt alleen de fout die zeker is (te vroeg voorspeld). Van de containers die de drempel haalden viel ${nl(100 * t.dekking_interval, 0)} % in het 80 %-interval.`;
   } else if (t) { el.textContent = t.oordeel; }
   setBron(document.getElementById('bron-kaart'), fc.bron, 'bron-kaart-details');
   setBron(document.getElementById('bron-overzicht'), ov.bron, 'bron-overzicht-details');
