@@ -155,3 +155,16 @@ def wrap(root: Path, config: dict[str, Any], wh: Warehouse):
     if s.lake is not None and s.lake.local is not None and not wh.read_only:
         lakes.reconcile(wh.con, s.lake)          # at open: nothing the warehouse did not commit
     return SparkWarehouse(wh, spark_backend(session_for(s)), s.lake)
+
+
+def open_workspace(ws, *, read_only: bool = False):
+    """``with open_workspace(ws) as wh``: the workspace's warehouse on its configured engine (what
+    ``Workspace.warehouse()`` yields once it calls :func:`wrap`)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def _cm():
+        with ws.warehouse(read_only=read_only) as wh:
+            yield wrap(ws.root, ws.config, wh)
+
+    return _cm()

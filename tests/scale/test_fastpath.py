@@ -111,3 +111,26 @@ def test_latin1_dutch_file_still_loads(builder):
 
     res, prov, *_ = _load(builder, GOOD_CSV.lstrip(), encoding="latin-1")
     assert res.rows_loaded == 4 and prov["null_markers"] == {"schade": 1}
+
+
+def test_file_larger_than_the_memory_limit_loads(builder, tmp_path):
+    """DuckDB streams the fast path and spills where it must: a CSV larger than the memory limit loads."""
+    import duckdb
+
+    builder.with_utrecht_buurten().dataset(copy.deepcopy(INCIDENTS))
+    csv = builder.root / "data" / "incidenten.csv"
+    con = duckdb.connect()
+    con.execute(f"""COPY (SELECT 'B' || i AS "Incident ID", (['woninginbraak','autokraak','fietsdiefstal'])[1 + i % 3] AS "Soort",
+        strftime(TIMESTAMP '2023-01-01' + to_seconds(i % 30000000), '%d-%m-%Y %H:%M') AS "Datum/tijd",
+        (i % 900)::VARCHAR AS "Schade (euro)", round(128000 + (hash(i) % 14000), 1) AS "X",
+        round(449000 + (hash(i * 3) % 13000), 1) AS "Y" FROM range(2000000) t(i)) TO '{csv}' (DELIMITER ';', HEADER)""")
+    con.close()
+    assert csv.stat().st_size > 110e6
+    ws = Workspace(builder.root)
+    cat = ws.catalog()
+    with ws.warehouse() as wh:
+        ops.ingest_dataset(ws, wh, cat, "buurten_2024")
+        wh.con.execute(f"SET memory_limit = '100MB'; SET threads = 1; SET temp_directory = '{tmp_path / 'spill'}'")
+        res = ops.ingest_dataset(ws, wh, cat, "incidenten")
+        assert wh.provenance("incidenten")["reader_options"]["route"] == "snel", res.warnings
+    assert res.rows_loaded == 2_000_000
