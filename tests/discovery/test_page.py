@@ -53,14 +53,16 @@ def test_page_shows_leads_scatter_maps_and_sources(page, discovery_server, viewp
 
 
 @pytest.mark.browser
-def test_make_hypothesis_records_a_note_with_provenance(page, discovery_server):
-    page.set_viewport_size({"width": 1440, "height": 900})
+@pytest.mark.parametrize("viewport", [(1440, 900), (390, 844)], ids=["desktop", "mobiel"])
+def test_make_hypothesis_records_a_note_with_provenance(page, discovery_server, viewport):
+    page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
     page.goto(f"{discovery_server}/login")
     page.fill("#gebruiker", "analist")
     page.fill("#wachtwoord", PASSWORD["analist"])
     page.click("form.formulier button[type=submit]")
     page.wait_for_url(f"{discovery_server}/")
     page.goto(f"{discovery_server}/ontdekken?niveau=buurt&jaar=2023")
+    assert no_horizontal_scroll(page), "horizontale scroll met het hypotheseformulier op " + str(viewport)
     x = page.locator("input[name=x]").get_attribute("value")
     y = page.locator("input[name=y]").get_attribute("value")
     page.fill("#hypothese", "Test: buurten met het een hebben ook het ander.")
