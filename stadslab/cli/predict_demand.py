@@ -6,6 +6,7 @@ command to an existing ``predict`` group: ``predict_app.command("demand")(predic
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, print_json, progress, workspace
 from stadslab.errors import AnalysisError
+from stadslab.formatting import nl_number, nl_pct
 
 app = typer.Typer(help="Voorspellen met eerlijke evaluatie.", no_args_is_help=True)
 PASSPORT_NAMES = ("passports", "paspoorten")
@@ -41,9 +43,13 @@ def demand(dataset: str = typer.Argument(..., help="Dataset-id uit de catalogus 
            simulated: bool = typer.Option(False, "--simulated", help="Gesimuleerde paspoortvraag (demo, geen echte data)"),
            population: int = typer.Option(374_238, "--population", help="Inwoners (alleen --simulated; Utrecht 2024)"),
            seed: int = typer.Option(0, "--seed", help="Toevalszaad (alleen --simulated)"),
-           jobs: int = typer.Option(1, "--jobs", help="Parallelle processen voor statsforecast"),
+           jobs: int = typer.Option(0, "--jobs", help="Parallelle processen voor statsforecast (0 = alle kernen)"),
+           refit: bool = typer.Option(False, "--refit/--no-refit", help="Bij --backtest: elk model in elk "
+                                      "toetsvenster opnieuw schatten (±3× trager); standaard één keer geschat bij "
+                                      "het eerste venster en daarna met de nieuwe waarnemingen doorgerold"),
            ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Voorspel aantallen per categorie met intervallen; sla ze op in het warehouse met herkomst."""
+    jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
     if simulated:
         if dataset.lower() not in PASSPORT_NAMES:
             raise AnalysisError(f"--simulated bestaat alleen voor 'passports', niet voor '{dataset}'")
@@ -51,12 +57,12 @@ def demand(dataset: str = typer.Argument(..., help="Dataset-id uit de catalogus 
         return
     _dataset(dataset, key=key, time=time, value=value, freq=freq, horizon=horizon, models=models,
              run_backtest=run_backtest, windows=windows, start=start, end=end, out=out, jobs=jobs, ws=ws,
-             as_json=as_json)
+             as_json=as_json, refit=refit)
 
 
 def _dataset(dataset: str, *, key: str | None, time: str | None, value: str | None, freq: str, horizon: int,
              models: str, run_backtest: bool, windows: int, start: str | None, end: str | None, out: Path | None,
-             jobs: int, ws: str | None, as_json: bool) -> None:
+             jobs: int, ws: str | None, as_json: bool, refit: bool = False) -> None:
     from stadslab.analyses.forecasting.demand import METHOD, backtest_table, forecast_series
     from stadslab.analyses.forecasting.series import build_series, fill_policy
 
@@ -76,7 +82,7 @@ def _dataset(dataset: str, *, key: str | None, time: str | None, value: str | No
                                   start=start, end=end)
         say(f"{series['unique_id'].nunique()} reeksen voorspellen")
         run = forecast_series(series, freq=freq, horizon=horizon, models=models, run_backtest=run_backtest,
-                              n_windows=windows, n_jobs=jobs)
+                              n_windows=windows, n_jobs=jobs, refit=refit, progress=say)
         run.params.update({"time": time, "key": key, "value": value, "fill": fill, "start": start, "end": end,
                            "dataset": dataset, "version": version})
         say("opslaan")
@@ -130,21 +136,21 @@ def _passports(*, population: int, seed: int, jobs: int, out: Path | None, as_js
     if as_json:
         print_json(res)
         return
-    inwoners = f"{population:,}".replace(",", ".")
+    inwoners = nl_number(population)
     console.print(f"[bold yellow]GESIMULEERD[/] — paspoorten en ID-kaarten, {inwoners} inwoners "
                   f"(geldigheid volwassenen 5 → 10 jaar vanaf maart 2014); toetsperiode "
                   f"{res['holdout'][0]} t/m {res['holdout'][1]}")
     t = Table("model", "verklarende variabele", "MASE", "dekking 80 %", "dekking 95 %")
     for name, m in sorted(res["models"].items(), key=lambda kv: kv[1]["mase_mean"]):
-        t.add_row(name, ", ".join(res["drivers"].get(name, [])) or "-", f"{m['mase_mean']:.2f}",
-                  f"{m['coverage_80']:.2f}", f"{m['coverage_95']:.2f}")
+        t.add_row(name, ", ".join(res["drivers"].get(name, [])) or "-", nl_number(m["mase_mean"], 2),
+                  nl_number(m["coverage_80"], 2), nl_number(m["coverage_95"], 2))
     console.print(t)
     console.print(f"beste model: [bold]{res['best_model']}[/]. MASE < 1 is beter dan de seizoensnaïeve methode "
                   "in de trainingsperiode; SeasonalNaive zelf mist de piek van 2024.")
     best = res["models"][res["best_model"]]
     if best["coverage_80"] < 0.7:
         console.print(f"[yellow]let op:[/] de 80%-intervallen van {res['best_model']} bevatten maar "
-                      f"{best['coverage_80']:.0%} van de werkelijke waarden: ze zijn te smal.")
+                      f"{nl_pct(best['coverage_80'], 0)} van de werkelijke waarden: ze zijn te smal.")
 
 
 def _print_forecast(summary: dict[str, Any], dataset: str, version: Any) -> None:
@@ -157,8 +163,8 @@ def _print_forecast(summary: dict[str, Any], dataset: str, version: Any) -> None
     models = list(summary["per_series"][0]["forecast_total"]) if summary["per_series"] else []
     t = Table("reeks", "omschrijving", "historie totaal", *[f"{m} (som horizon)" for m in models])
     for row in summary["per_series"][:15]:
-        t.add_row(escape(row["unique_id"]), escape(row.get("label") or ""), f"{row['history_total']:.0f}",
-                  *[f"{row['forecast_total'][m]:.0f}" for m in models])
+        t.add_row(escape(row["unique_id"]), escape(row.get("label") or ""), nl_number(row["history_total"]),
+                  *[nl_number(row["forecast_total"][m]) for m in models])
     console.print(t)
     if summary["series"] > 15:
         console.print(f"… en {summary['series'] - 15} reeksen meer (zie --json of --out)")
@@ -169,7 +175,7 @@ def _print_backtest(bt: dict[str, Any]) -> None:
     for name, m in bt["models"].items():
         share = m.get("share_beats_seasonal_naive")
         t.add_row(name, _f(m["mase_mean"]), _f(m["mase_median"]), _f(m.get("coverage_80")), _f(m.get("coverage_95")),
-                  "-" if share is None else f"{share:.0%}")
+                  "–" if share is None else nl_pct(share, 0))
     console.print(t)
     console.print(bt["verdict"])
     narrow = [n for n, m in bt["models"].items() if m.get("coverage_80") is not None and m["coverage_80"] < 0.7]
@@ -178,4 +184,4 @@ def _print_backtest(bt: dict[str, Any]) -> None:
 
 
 def _f(x: float | None) -> str:
-    return "-" if x is None else f"{x:.3f}"
+    return nl_number(x, 3)

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, err_console, print_json, progress, workspace
 from stadslab.errors import AnalysisError, StadslabError
+from stadslab.formatting import nl_date, nl_number, nl_pct
 
 app = typer.Typer(help="Risicokaart per 125 m-cel, altijd naast eenvoudige hotspotkaarten getoetst.",
                   no_args_is_help=True)
@@ -126,12 +127,12 @@ def risk(dataset: str = typer.Argument(..., help="Dataset-id met incidenten (pun
         return
     for note in notes:
         err_console.print(f"[yellow]let op:[/] {escape(note)}")
-    console.print(f"[bold]{escape(dataset)}[/] versie {version}: periode {pred.at.date()} + {period_days} dagen; "
-                  f"{len(flagged)} cellen aangewezen ({top:.0%} van het oppervlak), verwacht daar "
-                  f"{flagged.expected.sum():.1f} van {pred.table.expected.sum():.1f} incidenten")
+    console.print(f"[bold]{escape(dataset)}[/] versie {version}: periode {nl_date(pred.at)} + {period_days} dagen; "
+                  f"{len(flagged)} cellen aangewezen ({nl_pct(top, 0)} van het oppervlak), verwacht daar "
+                  f"{nl_number(flagged.expected.sum(), 1)} van {nl_number(pred.table.expected.sum(), 1)} incidenten")
     tab = Table("rang", "cel", "buurt", "verwacht", "waarom")
     for row in flagged.head(15).itertuples():
-        tab.add_row(str(row.rank), row.cell_id, escape(str(row.buurt_code or "")), f"{row.expected:.2f}",
+        tab.add_row(str(row.rank), row.cell_id, escape(str(row.buurt_code or "")), nl_number(row.expected, 2),
                     escape(row.toelichting))
     console.print(tab)
     console.print(f"opgeslagen: results.risico_{dataset}__{n}" + (f"; CSV: {escape(str(out))}" if out else ""))
@@ -217,14 +218,16 @@ def _print_backtest(res: dict[str, Any]) -> None:
         err_console.print(f"[yellow]let op:[/] {escape(note)}")
     fr = [str(f) for f in res["area_fractions"]]
     console.print(f"[bold]{escape(res['dataset'])}[/]: {res['periods']} perioden van {res['period_days']} dagen "
-                  f"vanaf {res['start'][:10]}; trefkans (PAI) per aandeel van het oppervlak")
-    tab = Table("methode", *[f"{float(f):.0%}" for f in fr])
+                  f"vanaf {nl_date(res['start'])}; trefkans (PAI) per aandeel van het oppervlak")
+    tab = Table("methode", *[nl_pct(float(f), 0) for f in fr])
     for name, m in res["models"].items():
         tab.add_row(name + (" (model)" if name == res["model"] else ""),
-                    *[f"{m['hit_rate'][f]:.3f} ({m['pai'][f]:.1f})" if m["hit_rate"][f] is not None else "-" for f in fr])
+                    *[f"{nl_pct(m['hit_rate'][f])} ({nl_number(m['pai'][f], 1)})" if m["hit_rate"][f] is not None
+                      else "–" for f in fr])
     console.print(tab)
     print_verdict(res)
     cal = res["calibration"]
     if cal["ratio_predicted_observed"] is not None:
-        console.print(f"kalibratie: voorspeld {cal['total_predicted']:.0f}, waargenomen {cal['total_observed']:.0f}")
+        console.print(f"kalibratie: voorspeld {nl_number(cal['total_predicted'])}, waargenomen "
+                      f"{nl_number(cal['total_observed'])}")
     console.print(f"opgeslagen: {res['result']}")

@@ -24,7 +24,7 @@ well-calibrated intervals give ≈ 0.80 / 0.95.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ import pandas as pd
 
 from stadslab.analyses.forecasting.models import DEFAULT_LEVELS, REFERENCE, check_length, run_statsforecast, to_long
 from stadslab.analyses.forecasting.series import frequency
+from stadslab.formatting import nl_number
 
 
 def mase(y_true: Sequence[float], y_pred: Sequence[float], y_train: Sequence[float], m: int) -> float:
@@ -64,7 +65,8 @@ class BacktestResult:
 
 def backtest(df: pd.DataFrame, *, h: int = 12, n_windows: int = 3, step_size: int | None = None,
              models: Sequence[str] = ("ets", "arima"), freq: str = "M", level: Sequence[int] = DEFAULT_LEVELS,
-             exog: Sequence[str] = (), n_jobs: int = 1, nonnegative: bool = True) -> BacktestResult:
+             exog: Sequence[str] = (), n_jobs: int = 1, nonnegative: bool = True, refit: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> BacktestResult:
     """Rolling-origin backtest of ``models`` against SeasonalNaive.
 
     Parameters
@@ -74,6 +76,10 @@ def backtest(df: pd.DataFrame, *, h: int = 12, n_windows: int = 3, step_size: in
     h : horizon per window (12 months).
     n_windows, step_size : number of forecast origins and the periods between them (default ``h``:
         non-overlapping years).
+    refit : True re-estimates every model at every origin; False estimates it once, at the first
+        origin, and rolls it forward over the later windows with the newer observations only (its
+        parameters and order stay as chosen then). Both are out of sample; False is about
+        ``n_windows`` times cheaper and a slightly harder test for the model.
 
     Returns
     -------
@@ -87,7 +93,8 @@ def backtest(df: pd.DataFrame, *, h: int = 12, n_windows: int = 3, step_size: in
     check_length(df, h + step * (n_windows - 1) + 2 * m, "toetsen",
                  hint=f"minder toetsvensters (nu {n_windows}), een kortere horizon, of een langere periode")
     wide = run_statsforecast(df, h, models=models, pd_freq=pd_freq, season_length=m, level=level, exog=exog,
-                             cv={"n_windows": n_windows, "step_size": step}, n_jobs=n_jobs)
+                             cv={"n_windows": n_windows, "step_size": step, "refit": refit}, n_jobs=n_jobs,
+                             progress=progress)
     points = to_long(wide, level=level, nonnegative=nonnegative)
     return score(points, df, m=m, level=level, h=h, n_windows=n_windows, step=step)
 
@@ -161,10 +168,11 @@ def _verdict(models: dict[str, Any], challenger: str | None, per_series: pd.Data
     n_scored = int((per_series[challenger].notna() & per_series[REFERENCE].notna()).sum())
     n_beat = int(round((c.get("share_beats_seasonal_naive") or 0) * n_scored))
     if c["mase_mean"] < ref:
-        return (f"{challenger} is gemiddeld beter dan {REFERENCE} (MASE {c['mase_mean']:.3f} tegen {ref:.3f}) "
+        return (f"{challenger} is gemiddeld beter dan {REFERENCE} (MASE {nl_number(c['mase_mean'], 3)} tegen "
+                f"{nl_number(ref, 3)}) "
                 f"en wint op {n_beat} van {n_scored} reeksen.")
     return (f"Geen model is gemiddeld beter dan {REFERENCE}: beste alternatief {challenger} heeft MASE "
-            f"{c['mase_mean']:.3f} tegen {ref:.3f} (wint op {n_beat} van {n_scored} reeksen). "
+            f"{nl_number(c['mase_mean'], 3)} tegen {nl_number(ref, 3)} (wint op {n_beat} van {n_scored} reeksen). "
             "Gebruik de eenvoudige seizoensvoorspelling.")
 
 

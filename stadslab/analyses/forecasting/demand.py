@@ -7,7 +7,7 @@ kunt terugzoeken").
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -67,7 +67,8 @@ def predict_demand(table: ibis.Table, *, time: str, key: str | None = None, valu
 
 def forecast_series(series: pd.DataFrame, *, freq: str = "M", horizon: int = 12,
                     models: str | Sequence[str] = ("ets", "arima"), run_backtest: bool = False,
-                    n_windows: int = 3, n_jobs: int = 1) -> DemandRun:
+                    n_windows: int = 3, n_jobs: int = 1, refit: bool = True,
+                    progress: Callable[[str, int, int], None] | None = None) -> DemandRun:
     """Forecast (and optionally backtest) series in long format (``unique_id, ds, y``).
 
     ``arimax`` is not offered here: a warehouse table carries no future values of a driver; use
@@ -79,10 +80,22 @@ def forecast_series(series: pd.DataFrame, *, freq: str = "M", horizon: int = 12,
                             hint="gebruik de Python-functie forecast(..., exog=[...], future=...) of kies ets/arima")
     if horizon < 1:
         raise AnalysisError(f"horizon moet minstens 1 zijn, niet {horizon}")
-    fc = forecast(series, horizon, models=names, freq=freq, n_jobs=n_jobs)
-    bt = backtest(series, h=horizon, n_windows=n_windows, models=names, freq=freq, n_jobs=n_jobs) if run_backtest else None
+    n_series = series["unique_id"].nunique()
+    # one bar over both steps: a backtest with refit costs ~n_windows forecasts, without ~one
+    cost_bt = (n_windows if refit else 1) if run_backtest else 0
+    total = n_series * (1 + cost_bt)
+
+    def step(label: str, offset: int, weight: int) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        return lambda done, _n: progress(f"{label} ({done}/{n_series} reeksen)", offset + weight * done, total)
+
+    fc = forecast(series, horizon, models=names, freq=freq, n_jobs=n_jobs, progress=step("voorspellen", 0, 1))
+    bt = backtest(series, h=horizon, n_windows=n_windows, models=names, freq=freq, n_jobs=n_jobs, refit=refit,
+                  progress=step("toetsen", n_series, cost_bt)) if run_backtest else None
     params = {"freq": freq.upper(), "horizon": horizon, "models": [ALIASES[n] for n in names],
-              "backtest": run_backtest, "windows": n_windows if run_backtest else None}
+              "backtest": run_backtest, "windows": n_windows if run_backtest else None,
+              "refit": refit if run_backtest else None}
     return DemandRun(series=series, forecasts=fc, backtest=bt, params=params)
 
 

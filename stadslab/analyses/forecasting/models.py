@@ -19,7 +19,7 @@ number of passports is impossible, and clipping never moves an interval away fro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -53,13 +53,37 @@ def _make(name: str, season_length: int) -> Any:
 
 def run_statsforecast(df: pd.DataFrame, h: int, *, models: Sequence[str], pd_freq: str, season_length: int,
                       level: Sequence[int] = DEFAULT_LEVELS, exog: Sequence[str] = (),
-                      future: pd.DataFrame | None = None, cv: dict[str, int] | None = None,
-                      n_jobs: int = 1) -> pd.DataFrame:
-    """Run the models; wide statsforecast output (``cv`` given → ``cross_validation(**cv)``).
+                      future: pd.DataFrame | None = None, cv: dict[str, Any] | None = None,
+                      n_jobs: int = 1, progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+    """Run the models; wide statsforecast output (``cv`` given → ``cross_validation(**cv)``; ``cv`` may
+    hold ``refit``: True = refit at every origin, False = fit once at the first origin and only update
+    the state with the newer observations (statsforecast ``forward``), no look-ahead either way).
 
     Models without regressors see only ``unique_id, ds, y``; ``arimax`` also sees ``exog``. The two
-    runs are merged on ``unique_id, ds`` (and ``cutoff``).
+    runs are merged on ``unique_id, ds`` (and ``cutoff``). With ``progress(done, total)`` the series
+    are run in chunks (a few per worker) so the caller can show how far it is; results are identical,
+    as every series is fitted on its own.
     """
+    if progress is None:
+        return _run(df, h, models=models, pd_freq=pd_freq, season_length=season_length, level=level, exog=exog,
+                    future=future, cv=cv, n_jobs=n_jobs)
+    ids = list(dict.fromkeys(df["unique_id"]))
+    size = max(4, 4 * max(n_jobs, 1))
+    parts = []
+    progress(0, len(ids))
+    for start in range(0, len(ids), size):
+        chunk = set(ids[start:start + size])
+        sub_future = future[future["unique_id"].isin(chunk)] if future is not None else None
+        parts.append(_run(df[df["unique_id"].isin(chunk)], h, models=models, pd_freq=pd_freq,
+                          season_length=season_length, level=level, exog=exog, future=sub_future, cv=cv,
+                          n_jobs=n_jobs))
+        progress(min(start + size, len(ids)), len(ids))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _run(df: pd.DataFrame, h: int, *, models: Sequence[str], pd_freq: str, season_length: int,
+         level: Sequence[int], exog: Sequence[str], future: pd.DataFrame | None, cv: dict[str, Any] | None,
+         n_jobs: int) -> pd.DataFrame:
     from statsforecast import StatsForecast
 
     names = parse_models(models)
@@ -135,7 +159,8 @@ def to_long(wide: pd.DataFrame, *, level: Sequence[int] = DEFAULT_LEVELS, nonneg
 
 def forecast(df: pd.DataFrame, h: int, *, models: Sequence[str] = ("ets", "arima"), freq: str = "M",
              level: Sequence[int] = DEFAULT_LEVELS, exog: Sequence[str] = (), future: pd.DataFrame | None = None,
-             n_jobs: int = 1, nonnegative: bool = True) -> pd.DataFrame:
+             n_jobs: int = 1, nonnegative: bool = True,
+             progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Forecast ``h`` periods past the end of every series, with prediction intervals.
 
     Parameters
@@ -159,7 +184,7 @@ def forecast(df: pd.DataFrame, h: int, *, models: Sequence[str] = ("ets", "arima
     _, pd_freq, season = frequency(freq)
     check_length(df, season + 1, "voorspellen")
     wide = run_statsforecast(df, h, models=models, pd_freq=pd_freq, season_length=season, level=level,
-                             exog=exog, future=future, n_jobs=n_jobs)
+                             exog=exog, future=future, n_jobs=n_jobs, progress=progress)
     return to_long(wide, level=level, nonnegative=nonnegative)
 
 
