@@ -121,3 +121,20 @@ def test_page_cli_and_register_say_the_one_verdict(risk_copy, tmp_path, level):
             "Het model wint de toets niet", "")
     else:
         assert "praktisch even goed" not in flat and "niet beter" not in flat
+
+
+def test_verdict_rules_at_their_edges():
+    # better on average but not beyond chance: a tie, and the simple map is shown (the contradiction)
+    assert verdict(synthetic_backtest(0.23, 0.20, won=5, lost=3, p=0.14, beats=True)).level == "gelijk"
+    # beyond chance but less than 5 % better: still a tie
+    assert verdict(synthetic_backtest(0.205, 0.20, won=6, lost=0, p=0.03, beats=True)).level == "gelijk"
+    # the backtest's own test fails (e.g. at 5 %): never 'wint', whatever the mean
+    assert verdict(synthetic_backtest(0.30, 0.20, won=6, lost=0, p=0.03, beats=False)).level == "gelijk"
+    # slightly worse, not beyond chance: a tie; clearly worse: loses
+    assert verdict(synthetic_backtest(0.195, 0.20, won=2, lost=4, p=0.69, beats=False)).level == "gelijk"
+    assert verdict(synthetic_backtest(0.19, 0.20, won=0, lost=6, p=0.03, beats=False)).level == "verliest"
+    assert verdict(None).level == "ongetoetst" and verdict(None).default_map == "model"
+    for level, bt in CASES.items():
+        v = verdict(bt)
+        assert ("Daarom toont Stadslab standaard de modelkaart" in v.sentence) is (level == "wint")
+        assert v.sentence.count("Daarom") == 1
