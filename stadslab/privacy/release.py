@@ -16,6 +16,7 @@ Open and intern datasets are aggregated the same way but not gated (nothing to p
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,8 @@ def _release(wh: Warehouse, dataset: Dataset, perm, *, user: User, purpose: str 
     link_cols = {f"in_{o.id}": o for o in link or []}
     t = wh.table(dataset.id, version)
     spec = release_spec(dataset)
+    if not spec.declared and PERIOD_COLUMN in t.columns:   # a publication's period column (portal) is a dimension
+        spec = dataclasses.replace(spec, dimensions=(*spec.dimensions, PERIOD_COLUMN))
     structure = None
     present = set(t.columns) | set(link_cols)
     periods = {s.period["field"]: s for s in spec.structures or () if s.period}

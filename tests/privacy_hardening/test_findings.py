@@ -181,3 +181,36 @@ def test_cli_aggregate_on_a_missing_field_lists_the_fields_without_traceback(dem
                    "--purpose", "sociaal_domein", env=PW, check=False)
     assert proc.returncode == 9 and "Traceback" not in proc.stderr + proc.stdout, proc.stderr
     assert "geen veld" in proc.stderr and "postcode_buurtcode" in proc.stderr
+
+
+def test_an_older_workspace_moves_personal_data_out_of_the_main_file(tmp_path):
+    """Workspaces from before the split kept personal datasets in warehouse.duckdb: the first writable
+    open moves them (versions, bookkeeping) into restricted.duckdb; free SQL refuses until then."""
+    from stadslab.warehouse.sqlpath import restricted_in_main
+    from stadslab.warehouse.store import Warehouse
+
+    frame = persons(n=60)
+    old = Warehouse.open(tmp_path / "warehouse.duckdb")               # the old layout: one file
+    old.con.register("__gen", frame)
+    for _ in range(2):   # (today's store refuses to put a persoonsgegevens version here; the old one did)
+        old.commit_version("hulp", "__gen", {"rows_loaded": len(frame)})
+    old.con.execute("UPDATE stadslab.versions SET classification = 'persoonsgegevens'")
+    old.close()
+    con = open_sql_connection(tmp_path / "warehouse.duckdb")
+    assert restricted_in_main(con, {"hulp"}) == ["hulp"]               # the CLI refuses free SQL on this file
+    con.close()
+    wh = Warehouse.open(tmp_path / "warehouse.duckdb", restricted_path=tmp_path / "restricted.duckdb",
+                        restricted_ids={"hulp"})
+    try:
+        assert [v["version"] for v in wh.versions("hulp")] == [1, 2] and wh.current_version("hulp") == 2
+        assert wh.table("hulp").count().to_pandas() == 60
+        wh.rollback("hulp", 1)
+        assert wh.current_version("hulp") == 1
+    finally:
+        wh.close()
+    con = open_sql_connection(tmp_path / "warehouse.duckdb")
+    try:
+        assert restricted_in_main(con, {"hulp"}) == []
+        assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE 'hulp%'").fetchall()
+    finally:
+        con.close()
