@@ -101,7 +101,7 @@ def covers(ds: Dataset, year: int) -> bool:
     """Does the dataset's ``temporal_coverage`` overlap the calendar year?"""
     tc = ds.temporal_coverage or {}
     start, end = tc.get("start"), tc.get("end")
-    if not start:
+    if not start or not 1 <= year <= 9998:
         return False
     start_d = date.fromisoformat(str(start)[:10])
     end_d = date.fromisoformat(str(end)[:10]) if end else date.max

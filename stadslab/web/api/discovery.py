@@ -17,7 +17,8 @@ from stadslab.web.pages.ontdekken import _leads, discovery, lead_sources, years
 router = APIRouter(tags=["ontdekken"])
 
 NiveauQ = Query("buurt", description="Gebiedsniveau: buurt of wijk")
-JaarQ = Query(None, description="Jaar; standaard het jaar met de meeste gebiedsdatasets", examples=[2023])
+JaarQ = Query(None, ge=1900, le=2100, description="Jaar; standaard het jaar met de meeste gebiedsdatasets",
+              examples=[2023])
 
 
 def _year(request: Request, jaar: int | None) -> int:

@@ -52,6 +52,8 @@ def discovery(request: Request, level: str, year: int) -> DiscoveryRun:
     gm = municipality(state)["gemeente_code"]
     if level not in LEVELS:
         raise AnalysisError(f"niveau '{level}' kan niet", hint="kies buurt of wijk")
+    if not 1900 <= year <= 2100:
+        raise AnalysisError(f"jaar {year} kan niet", hint="kies een jaar uit de lijst")
 
     def compute() -> DiscoveryRun:
         # the gate's stored suppression pattern is read, extended and saved: share the dataset pages' lock
