@@ -16,7 +16,8 @@ router = APIRouter(tags=["containers"])
 METHOD = ("Laatste meting per sensor uit de realtime stream; voorspelling per container uit de eigen vulsnelheid "
           "(mediaan van de stappen, gecorrigeerd voor het weekdag- en uurpatroon van de fractie) — "
           "stadslab/analyses/containers/forecast.py. Overloop vóór het volgende bezoek: voorspelde tijd tot 100 % "
-          "korter dan de tijd tot de volgende vaste inzameldag (07:00 UTC).")
+          "korter dan de tijd tot het volgende bezoek: in de nieuwste dagplanning (stadslab route plan) of anders "
+          "op de volgende vaste inzameldag (07:00 UTC).")
 
 
 def _ds(request: Request, dataset: str | None):

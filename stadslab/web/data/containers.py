@@ -70,6 +70,27 @@ def next_visit(days: pd.Series, now: datetime) -> pd.Series:
     return pd.Series(out, index=days.index)
 
 
+def planned_visits(wh, now: datetime) -> pd.Series:
+    """Hours until each container's visit in the newest stored day plan (analyses/containers/plan_store.py),
+    when that visit is still ahead; times in the plan are seconds since local midnight of its ``datum``."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        from stadslab.analyses.containers.plan_store import latest_plan
+
+        _, stops = latest_plan(wh)
+    except Exception:  # no plan module or no stored plan: the fixed schedule alone
+        return pd.Series(dtype=float)
+    if stops.empty or "soort" not in stops:
+        return pd.Series(dtype=float)
+    stops = stops[stops["soort"] == "stop"]
+    midnight = pd.to_datetime(stops["datum"]).dt.tz_localize(ZoneInfo("Europe/Amsterdam"))
+    when = midnight + pd.to_timedelta(stops["aankomst_s"].astype(float), unit="s")
+    hours = (when.dt.tz_convert("UTC") - pd.Timestamp(now)).dt.total_seconds() / 3600
+    out = pd.Series(hours.to_numpy(), index=stops["ref"].astype(str).to_numpy())
+    return out[out > 0].groupby(level=0).min()
+
+
 def live(state, ds) -> dict:
     """Latest level per container (+ forecast when ready), per-fraction summary, lists for the page."""
     wh = state.warehouse()
@@ -93,7 +114,9 @@ def live(state, ds) -> dict:
                       on="container_id", how="left")
     else:
         df = df.assign(hours_to_threshold=np.nan, hours_lo=np.nan, hours_hi=np.nan, vulsnelheid=np.nan)
-    df["uren_tot_bezoek"] = next_visit(df.get("inzameldagen", pd.Series("", index=df.index)), now)
+    fixed = next_visit(df.get("inzameldagen", pd.Series("", index=df.index)), now)
+    planned = df["container_id"].map(planned_visits(wh, now))
+    df["uren_tot_bezoek"] = planned.fillna(fixed).where(planned.isna() | fixed.isna(), np.fmin(planned, fixed))
     df["dagen_tot_vol"] = df["hours_to_threshold"] / 24
     level = df["vulgraad"].fillna(0)
     to_full = (100 - level) / df["vulsnelheid"].replace(0, np.nan) * 24
