@@ -4,6 +4,7 @@ reaches the warehouse (route.stop_events) through the server, CSRF- and role-che
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,6 +13,8 @@ from stadslab.analyses.routing import events as route_events
 from stadslab.web.launch import running_server
 from stadslab.workspace import Workspace
 from tests.routing.conftest import PASSWORDS
+
+SHOTS = Path(__file__).parent / "screenshots"
 
 
 def test_cli_plan_json(planned_ws):
@@ -62,11 +65,16 @@ def test_driver_marks_geleegd_on_a_phone(planned_ws, page):
         page.wait_for_function(f"document.querySelector('#stop-{first_stop} .rt-status').textContent.includes('opgeslagen')")
         assert "rt-stop--geleegd" in stop.get_attribute("class")
         assert page.locator("#voortgang").inner_text().startswith("1 van")
+        page.screenshot(path=str(SHOTS / "driver_390.png"), full_page=False)
         # Reload: the status comes back from the server.
         page.reload()
         assert "geleegd om" in page.locator(f"#stop-{first_stop} .rt-status").inner_text()
         page.goto(f"{base}/containers/route/1/blad")
         assert page.locator("#routeblad tbody tr").count() >= len(out["routes"][0]["stops"])
+        page.set_viewport_size({"width": 1440, "height": 900})
+        page.goto(f"{base}/containers/plan")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(SHOTS / "plan_1440.png"), full_page=True)
     # After the server stopped: the event is in the warehouse.
     with Workspace.resolve(str(ws)).warehouse(read_only=True) as wh:
         ev = route_events.events(wh)
