@@ -26,7 +26,8 @@ from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, err_console, pri
 app = typer.Typer(help="Realtime sensorstreams: aanleveren via HTTP of MQTT, stand en afgekeurde metingen.",
                   no_args_is_help=True)
 TokenOpt = typer.Option(None, "--token", envvar="STADSLAB_STREAM_TOKEN", help="Brontoken (of $STADSLAB_STREAM_TOKEN)")
-ServerOpt = typer.Option("http://127.0.0.1:8000", "--server", help="Adres van 'stadslab serve'")
+ServerOpt = typer.Option(None, "--server", help="Adres van 'stadslab serve' (standaard de server die op deze "
+                         "werkruimte draait, anders http://127.0.0.1:8000)")
 
 
 @app.command("token")
@@ -52,6 +53,7 @@ def status(dataset: str = typer.Argument(...), server: Optional[str] = typer.Opt
            limiet: int = typer.Option(20, "--limiet", help="Aantal afgekeurde metingen en verouderde sensoren"),
            ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Aantal metingen, laatste ontvangst, afgekeurd per reden (dead letters), verouderde sensoren."""
+    server = server or _announced(ws)
     if server:
         import httpx
 
@@ -77,6 +79,18 @@ def status(dataset: str = typer.Argument(...), server: Optional[str] = typer.Opt
         console.print(f"  [dim]{d['ontvangen']}[/] {d['sensor'] or '–'}: {d['reden']}", highlight=False)
 
 
+def _announced(ws: Optional[str]) -> str | None:
+    """The running ``stadslab serve`` on this workspace (its announcement, stadslab/cli/handover.py): while
+    it runs it holds the warehouse, so we ask it instead of opening the file."""
+    try:
+        from stadslab.cli.handover import running_server
+
+        info = running_server(workspace(ws))
+    except Exception:  # no workspace here, or no hand-over module: the caller decides
+        return None
+    return f"http://127.0.0.1:{info['port']}" if info else None
+
+
 def _post(server: str, dataset: str, tok: str, body: dict, transport: str, timeout: float = 30):
     import httpx
 
@@ -88,7 +102,7 @@ def _post(server: str, dataset: str, tok: str, body: dict, transport: str, timeo
 def listen(dataset: str = typer.Argument(...),
            broker: str = typer.Option(..., "--broker", help="mqtt://host:poort"),
            topic: Optional[str] = typer.Option(None, "--topic", help="Standaard stadslab/<dataset>/#"),
-           server: str = ServerOpt, tok: Optional[str] = TokenOpt,
+           server: Optional[str] = ServerOpt, tok: Optional[str] = TokenOpt, ws: Optional[str] = WorkspaceOpt,
            client_id: Optional[str] = typer.Option(None, "--client-id", help="Vast id: de broker bewaart de sessie"),
            batch: int = typer.Option(500, "--batch", help="Hoogstens zoveel berichten per doorgestuurde batch"),
            max_wait: float = typer.Option(0.2, "--wacht", help="Seconden wachten om een batch te vullen")) -> None:
@@ -104,6 +118,7 @@ def listen(dataset: str = typer.Argument(...),
     if u.scheme not in ("mqtt", "tcp") or not u.hostname:
         raise StadslabError(f"broker '{broker}' is geen mqtt://host:poort")
     topic = topic or f"stadslab/{dataset}/#"
+    server = server or _announced(ws) or "http://127.0.0.1:8000"
     inbox: queue.Queue = queue.Queue()
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id or f"stadslab-{dataset}",
                          clean_session=False, protocol=mqtt.MQTTv311, manual_ack=True)
@@ -167,7 +182,7 @@ def _mqtt_batch(msgs) -> dict:
 
 @app.command("simulate")
 def simulate(dataset: str = typer.Argument("denhaag_containervulling"),
-             server: str = ServerOpt, tok: Optional[str] = TokenOpt,
+             server: Optional[str] = ServerOpt, tok: Optional[str] = TokenOpt, ws: Optional[str] = WorkspaceOpt,
              broker: Optional[str] = typer.Option(None, "--broker", help="Publiceer via MQTT in plaats van HTTP"),
              days: float = typer.Option(1.0, "--dagen", help="Dagen geschiedenis om eerst te sturen"),
              live: bool = typer.Option(False, "--live", help="Daarna blijven sturen, in echte tijd"),
@@ -179,6 +194,7 @@ def simulate(dataset: str = typer.Argument("denhaag_containervulling"),
     from stadslab.demo.container_sim import SensorSimulator, fixed_schedule, load_containers, to_json_readings
 
     containers = load_containers(Path(registry) if registry else None)
+    server = server or _announced(ws) or "http://127.0.0.1:8000"
     now = datetime.now(timezone.utc)
     sim = SensorSimulator(containers, seed=seed, start=now - timedelta(days=days))
     events = fixed_schedule(containers, sim.t, now + timedelta(days=365 if live else 1))
