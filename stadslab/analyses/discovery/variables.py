@@ -187,7 +187,7 @@ def collect(wh: Warehouse, catalog, data: AreaData, *, user: User, purpose: str 
         elif ds.geography.level in ("buurt", "wijk") and ds.field_with_role("area_code") is not None:
             _area_dataset(wh, ds, data, common, have_pop)
         elif ds.is_point and LEVEL_CODE[level] in wh.table(ds.id).columns:
-            _point_dataset(wh, ds, data, common, land, have_pop)
+            _point_dataset(wh, ds, data, common, land, have_pop, user=user, purpose=purpose, audit=audit, store=store)
     return data
 
 
@@ -248,20 +248,38 @@ def _is_count(f) -> bool:
 
 
 def _point_dataset(wh: Warehouse, ds: Dataset, data: AreaData, common: dict[str, Any], land: pd.Series,
-                   have_pop: bool) -> None:
+                   have_pop: bool, *, user: User, purpose: str | None, audit: AuditLog | None,
+                   store: SuppressionStore | None) -> None:
     if ds.geography.division_year and ds.geography.division_year != data.division_year:
         data.skipped.append({"dataset": ds.id, "reden": f"buurtcodes volgens indeling {ds.geography.division_year}, "
                                                         f"niet {data.division_year}"})
         return
     col = LEVEL_CODE[data.level]
-    t = wh.table(ds.id)
     when = next((f.name for f in ds.fields if f.type in ("date", "datetime")), None)
-    if when is not None:  # only the events of the year
-        t = t.filter(t[when].year() == data.year)
-    t = t.filter(t[col].notnull())
-    counts = t.group_by(col).aggregate(n=t.count()).to_pandas().set_index(col)["n"]
-    counts = counts.reindex(data.codes).fillna(0.0)   # open point data: an area without points has zero
-    what = f"{ds.title}" + (f" in {data.year}" if when else "")
+    if ds.classification == "open":
+        t = wh.table(ds.id)
+        if when is not None:  # only the events of the year
+            t = t.filter(t[when].year() == data.year)
+        t = t.filter(t[col].notnull())
+        counts = t.group_by(col).aggregate(n=t.count()).to_pandas().set_index(col)["n"]
+        what = f"{ds.title}" + (f" in {data.year}" if when else "")
+    else:   # every figure from non-open data goes through release_aggregate (access, gate, audit)
+        if audit is None:
+            data.skipped.append({"dataset": ds.id, "reden": "niet-open data vragen een auditlog"})
+            return
+        rel = release_aggregate(wh, ds, user=user, purpose=purpose, by=[col], audit=audit, store=store,
+                                route="discovery")
+        if rel.gated:
+            data.skipped.append({"dataset": ds.id, "reden": "persoonsgegevens als punten: alleen via vastgelegde tabellen"})
+            return
+        frame = rel.frame[rel.frame[col].notna()]
+        counts = pd.Series(frame["n"].to_numpy(dtype=float), index=frame[col].astype(str))
+        tc = ds.temporal_coverage or {}
+        what = ds.title
+        if when is not None:
+            data.notes.append(f"{ds.id} ({ds.classification}): geteld via release_aggregate over de hele dataset "
+                              f"({tc.get('start')} t/m {tc.get('end') or 'nu'}), niet alleen {data.year}.")
+    counts = counts.reindex(data.codes).fillna(0.0)   # ungated point data: an area without points has zero
     data.add(Variable(f"{ds.id}.aantal", label=f"aantal: {what}", unit="aantal", kind="aantal", **common), counts)
     if have_pop:
         pop = pd.Series(data.population, index=data.codes)
