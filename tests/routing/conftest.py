@@ -44,26 +44,28 @@ def problem_factory():
 
 # ---- a small workspace with a simulated sensor stream, a stored plan and users (CLI and browser tests) ----
 
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
-STADSLAB = REPO / ".venv" / "bin" / "stadslab"
 STREAM = "denhaag_containervulling"
 PASSWORDS = {"chauffeur": "chauffeur-test", "privacy": "privacy-test"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(STADSLAB), *args], capture_output=True, text=True, timeout=180)
-    if proc.returncode != 0:
-        raise AssertionError(f"stadslab {' '.join(args)} → {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
-    return proc
+def run_cli(*args: str):
+    """The real ``stadslab`` Typer app, in-process (saves a Python start per call)."""
+    from typer.testing import CliRunner
+
+    from stadslab.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exit_code != 0:
+        raise AssertionError(f"stadslab {' '.join(args)} → {result.exit_code}\n{result.output}\n{result.exception!r}")
+    return result
 
 
 @pytest.fixture(scope="session")
