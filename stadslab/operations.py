@@ -25,6 +25,12 @@ def load_order(datasets: list[Dataset]) -> list[Dataset]:
 def ingest_dataset(ws: Workspace, wh: Warehouse, catalog: Catalog, dataset_id: str, *,
                    file: Path | None = None, trigger: str = "ingest",
                    progress: Callable[[str], None] | None = None) -> LoadResult:
+    if catalog.get(dataset_id).stream is not None:
+        from stadslab.errors import IngestError
+
+        raise IngestError(f"'{dataset_id}' is een realtime stream: er is geen bestand om te laden",
+                          hint=f"metingen komen binnen via POST /api/stream/{dataset_id} of "
+                               f"'stadslab stream listen {dataset_id} --broker mqtt://…' (docs/streaming.md)")
     return ingest(wh, catalog.get(dataset_id), ws.data_dir, file=file, area_datasets=catalog.area_datasets(),
                   trigger=trigger, progress=progress)
 
