@@ -161,7 +161,8 @@ def mark_stop(request: Request, n: int, stop: str = Form(...), status: str = For
         raise AnalysisError(f"container {stop} staat niet op de route van {name}", hint="laad de pagina opnieuw")
     with request.app.state.stadslab.writer() as wh:
         rec = route_events.record(wh, plan=plan_store.PLAN_RESULT, plan_version=versie, vehicle=name, stop_id=stop,
-                                  status=status, user=user.id, simulated=True)
+                                  status=status, user=user.id,
+                                  simulated=bool(meta["params"].get("gesimuleerd", True)))
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse({"ok": True, **rec})
     return RedirectResponse(f"/containers/route/{n}#stop-{stop}", 303)
