@@ -131,6 +131,13 @@ def status(ws: Workspace, wh: Warehouse, catalog: Catalog) -> list[dict[str, Any
             if (p["area_stats"] or {}).get("rows") is not None:
                 rec["area_assigned_share"] = (p["area_stats"] or {}).get("assigned_share")
                 rec["points_outside_areas"] = (p["area_stats"] or {}).get("outside")
+        if ds.stream is not None:       # appended readings, no versions: count them and the last receipt
+            from stadslab.ingest.stream import has_readings_table
+
+            if has_readings_table(wh, ds.id):
+                n, at = wh.con.execute("SELECT sum(n_new), max(received_at) FROM stream.batches WHERE dataset = ?",
+                                       [ds.id]).fetchone()
+                rec.update(rows=int(n or 0), loaded_at=at.isoformat() if at else None, stream=True)
         last = wh.loads(ds.id, limit=1)
         rec["last_load"] = last[0]["status"] if last else None
         out.append(rec)
