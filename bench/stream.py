@@ -8,7 +8,7 @@ sensor and time), validated against the register and appended with its batch's p
 Bodies are made before the clock starts, so the figure is the server's.
 
 Last line: ``stream readings_per_s=N p99_ms=M``.
-Usage: .venv/bin/python bench/stream.py [--seconds 30] [--batch 2000] [--clients 2]
+Usage: .venv/bin/python bench/stream.py [--seconds 30] [--batch 1000] [--clients 2]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def bodies(n_batches: int, batch: int, start: datetime) -> list[bytes]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=30)
-    ap.add_argument("--batch", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--max-rate", type=float, default=60_000, help="readings/s to prepare bodies for")
     a = ap.parse_args()
