@@ -83,6 +83,24 @@ def generate_xlsx(path: Path, rows: int) -> None:
     wb.close()
 
 
+def csv_load_rss(root: Path, source: Path) -> tuple[float, float, str]:
+    """In a fresh process: the buurten, a first load of ``source`` and the timed next version; returns
+    (seconds of the next version, peak RSS in MB of that process, route taken)."""
+    import resource
+
+    ws = workspace(root, source.name, FIELDS)
+    shutil.copy(source, root / "data" / source.name)
+    cat = ws.catalog()
+    with ws.warehouse() as wh:
+        ops.ingest_dataset(ws, wh, cat, "buurten")
+        ops.ingest_dataset(ws, wh, cat, "incidenten")
+        t0 = time.perf_counter()
+        ops.ingest_dataset(ws, wh, cat, "incidenten")
+        seconds = time.perf_counter() - t0
+        route = wh.provenance("incidenten")["reader_options"].get("route", "?")
+    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, route
+
+
 def best(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -143,6 +161,14 @@ def main() -> None:
               f"({ing.result.rows_loaded:,} rows, {a['assigned_share']:.1%} in a buurt); "
               f"first load incl. building the buurt lookup raster: {min(ing.first):.2f} s")
 
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            secs, rss, route = pool.submit(csv_load_rss, tmp / "ws_rss", csv).result()
+        print(f"csv {args.rows:,}-row load in a fresh process: {secs:.2f} s, route '{route}', "
+              f"peak RSS {rss:.0f} MB (file {csv.stat().st_size / 1e6:.0f} MB)")
+
         xlsx = tmp / "incidenten.xlsx"
         generate_xlsx(xlsx, args.xlsx_rows)
         from python_calamine import CalamineWorkbook
@@ -155,7 +181,7 @@ def main() -> None:
         print(f"xlsx calamine read: {t_cal:.2f} s")
         print(f"xlsx stadslab ingest: {t_x:.2f} s ({ing_x.result.rows_loaded:,} rows); "
               f"first load incl. raster: {min(ing_x.first):.2f} s")
-        print(f"ingest ratio csv={t_ing / t_plain:.2f} xlsx={t_x / t_cal:.2f}")
+        print(f"ingest ratio csv={t_ing / t_plain:.2f} xlsx={t_x / t_cal:.2f} csv_peak_rss_mb={rss:.0f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
