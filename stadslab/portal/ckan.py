@@ -10,24 +10,32 @@ answer is ``{"help": ..., "success": true, "result": ...}``; errors are CKAN's (
 
 Only published items exist here (registry.py): a dataset that is not open is "Not found", the same as
 an id that never existed.
+
+Every parameter is bounded and checked before work starts (a 409 ``Validation Error`` with a Dutch
+message otherwise); search is plain substring matching over a linear tokenizer — no regular
+expression ever runs over request input (a backtracking regex once let one long ``q`` freeze the server).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from stadslab.errors import StadslabError
 from stadslab.portal import metadata as md
 from stadslab.portal.hygiene import cached
 from stadslab.portal.query import Engine, QueryError, make_query
 from stadslab.portal.registry import Item, NotPublished, Portal
 
 CKAN_VERSION = "2.10.0"
+MAX_SEARCH = 500          # characters of q / fq
+MAX_TERMS = 20            # words and field:value terms in one search
+MAX_START = 100_000
+FIELD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
 SEARCH_FACETS = ("organization", "groups", "tags", "res_format", "license_id", "wijk")
 
 
@@ -112,33 +120,88 @@ def _facet_values(pkg: dict[str, Any], field: str) -> list[tuple[str, str]]:
     raise CkanError(409, "Search Query Error", f"onbekend zoekveld '{field}'")
 
 
-_FQ = re.compile(r'(-?)([a-z_]+):("([^"]*)"|\S+)')
+def _tokens(text: str) -> list[str]:
+    """Split on whitespace, keeping "quoted phrases" together; one pass over the text."""
+    out, cur, quoted = [], [], False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+            cur.append(ch)
+        elif ch.isspace() and not quoted:
+            if cur:
+                out.append("".join(cur))
+                cur = []
+        else:
+            cur.append(ch)
+    if cur:
+        out.append("".join(cur))
+    return out
 
 
-def _fq_terms(text: str) -> list[tuple[str, str, bool]]:
-    terms = []
-    for neg, field, raw, quoted in _FQ.findall(text or ""):
-        terms.append((field, quoted if raw.startswith('"') else raw, bool(neg)))
-    return terms
+def _split_search(text: str) -> tuple[list[tuple[str, str, bool]], list[str]]:
+    """Solr-like ``[-]field:value`` / ``field:"two words"`` terms, and the remaining free words."""
+    terms, words = [], []
+    for tok in _tokens(text):
+        neg = tok.startswith("-")
+        field, sep, value = (tok[1:] if neg else tok).partition(":")
+        if sep and field and value and set(field) <= FIELD_CHARS:
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            terms.append((field, value, neg))
+        elif tok not in ("*:*", "AND"):
+            words.append(tok.strip('"').lower())
+    return terms, words
+
+
+def _text(data: dict[str, Any], key: str, limit: int = MAX_SEARCH) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)):
+        raise CkanError(409, "Validation Error", fields={key: ["Verwacht tekst"]})
+    text = str(value).strip()
+    if len(text) > limit:
+        raise CkanError(409, "Validation Error", fields={key: [f"Te lang: hoogstens {limit} tekens"]})
+    return text
+
+
+def _int(data: dict[str, Any], key: str, default: int | None, lo: int, hi: int) -> int | None:
+    """An integer parameter within [lo, hi], or a Dutch validation error (never a 500)."""
+    value = data.get(key)
+    if value in (None, ""):
+        return default
+    try:
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise ValueError
+        n = int(value) if not isinstance(value, str) or len(value) <= 12 else None
+        if n is None:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise CkanError(409, "Validation Error", fields={key: ["Geen geheel getal"]}) from None
+    if not lo <= n <= hi:
+        raise CkanError(409, "Validation Error", fields={key: [f"Moet tussen {lo} en {hi} liggen"]})
+    return n
 
 
 def search(portal: Portal, base: str, data: dict[str, Any]) -> dict[str, Any]:
-    q = str(data.get("q") or "").strip()
-    terms = _fq_terms(str(data.get("fq") or "")) + _fq_terms(q)
-    words = [w.lower() for w in _FQ.sub(" ", q).split() if w not in ("*:*", "AND")]
-    try:
-        rows = min(int(data.get("rows", 10)), 1000)
-        start = max(int(data.get("start", 0)), 0)
-        facet_limit = int(data.get("facet.limit", 50))
-    except (TypeError, ValueError):
-        raise CkanError(409, "Validation Error", fields={"rows": ["Ongeldig geheel getal"]}) from None
+    q = _text(data, "q")
+    fq_terms, _ = _split_search(_text(data, "fq"))
+    q_terms, words = _split_search(q)
+    terms = fq_terms + q_terms
+    if len(terms) + len(words) > MAX_TERMS:
+        raise CkanError(409, "Search Query Error", f"te veel zoektermen (hoogstens {MAX_TERMS})")
+    rows = _int(data, "rows", 10, 0, 1000)
+    start = _int(data, "start", 0, 0, MAX_START)
+    facet_limit = _int(data, "facet.limit", 50, -1, 1000)
+    if facet_limit == -1:
+        facet_limit = 1000
     fields = _json_list(data.get("facet.field"), "facet.field")
     packages = [package_dict(i, portal, base) for i in portal.items().values()]
     hits = []
     for pkg in packages:
         hay = " ".join([pkg["name"], pkg["title"], pkg["notes"] or "", pkg["organization"]["title"],
                         *[t["name"] for t in pkg["tags"]], *[g["title"] for g in pkg["groups"]]]).lower()
-        if not all(w.strip('"') in hay for w in words):
+        if not all(w in hay for w in words):
             continue
         ok = True
         for field, value, neg in terms:
@@ -147,7 +210,7 @@ def search(portal: Portal, base: str, data: dict[str, Any]) -> dict[str, Any]:
                 ok = False
         if ok:
             hits.append(pkg)
-    sort = str(data.get("sort") or "title_string asc")
+    sort = _text(data, "sort", 100) or "title_string asc"
     key, _, direction = sort.partition(" ")
     keyf = {"title_string": lambda p: p["title"].lower(), "name": lambda p: p["name"],
             "metadata_modified": lambda p: p["metadata_modified"] or ""}.get(key, lambda p: p["title"].lower())
@@ -172,26 +235,30 @@ def _json_list(value: Any, name: str) -> list[str]:
     if value in (None, ""):
         return []
     if isinstance(value, str):
+        if len(value) > 2000:
+            raise CkanError(409, "Validation Error", fields={name: ["Te lang"]})
         try:
             value = json.loads(value)
         except ValueError:
             value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise CkanError(409, "Validation Error", fields={name: ["Verwacht een lijst van namen (JSON)"]})
+    if not isinstance(value, list) or not all(isinstance(v, str) and len(v) <= 100 for v in value) or len(value) > 20:
+        raise CkanError(409, "Validation Error", fields={name: ["Verwacht een lijst van hoogstens 20 namen (JSON)"]})
     return value
 
 
 def _required(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if value in (None, ""):
-        raise CkanError(409, "Validation Error", fields={key: ["Missing value"]})
+        raise CkanError(409, "Validation Error", fields={key: ["Ontbreekt"]})
+    if not isinstance(value, (str, int)) or len(str(value)) > 200:
+        raise CkanError(409, "Validation Error", fields={key: ["Verwacht een korte naam"]})
     return str(value)
 
 
 def datastore(portal: Portal, engine: Engine, data: dict[str, Any]) -> dict[str, Any]:
     rid = _required(data, "resource_id")
     item, _fmt = portal.resource(rid)
-    version = item.version(data.get("version") or "latest")
+    version = item.version(_text(data, "version", 20) or "latest")
     filters = data.get("filters") or {}
     if isinstance(filters, str):
         try:
@@ -200,8 +267,8 @@ def datastore(portal: Portal, engine: Engine, data: dict[str, Any]) -> dict[str,
             raise CkanError(409, "Validation Error", fields={"filters": ["Geen geldige JSON"]}) from None
     if not isinstance(filters, dict):
         raise CkanError(409, "Validation Error", fields={"filters": ["Verwacht een object {kolom: waarde}"]})
-    query = make_query(item, filters=filters, q=data.get("q"), sort=data.get("sort"), limit=data.get("limit", 100),
-                       offset=data.get("offset", 0), facets=_json_list(data.get("facet.field"), "facet.field"))
+    query = make_query(item, filters=filters, q=_text(data, "q"), sort=_text(data, "sort", 500),
+                       limit=data.get("limit", 100), offset=data.get("offset", 0), facets=_json_list(data.get("facet.field"), "facet.field"))
     res = engine.search(item, version, query)
     url = f"/api/3/action/datastore_search?resource_id={rid}"
     out = {"include_total": True, "resource_id": rid, "records_format": "objects", "fields": res["fields"],
@@ -226,8 +293,8 @@ def build(portal: Portal, engine: Engine) -> APIRouter:
         base = base_of(request)
         if action == "package_list":
             names = sorted(portal.items())
-            offset, limit = int(data.get("offset", 0)), data.get("limit")
-            return names[offset:offset + int(limit)] if limit not in (None, "") else names[offset:]
+            offset, limit = _int(data, "offset", 0, 0, MAX_START), _int(data, "limit", None, 0, 100_000)
+            return names[offset:offset + limit] if limit is not None else names[offset:]
         if action == "package_show":
             return package_dict(portal.item(_required(data, "id")), portal, base)
         if action == "package_search":
@@ -241,7 +308,7 @@ def build(portal: Portal, engine: Engine) -> APIRouter:
                                                   "is_organization": True, "state": "active", "package_count": 0})
                 o["package_count"] += 1
             rows = [orgs[k] for k in sorted(orgs)]
-            all_fields = str(data.get("all_fields", "false")).lower() in ("true", "1")
+            all_fields = _text(data, "all_fields", 10).lower() in ("true", "1")
             return rows if all_fields else [o["name"] for o in rows]
         if action == "resource_show":
             rid = _required(data, "id")
@@ -283,6 +350,9 @@ def build(portal: Portal, engine: Engine) -> APIRouter:
         except QueryError as exc:
             return JSONResponse({"help": help_url, "success": False, "error": {
                 "__type": "Validation Error", exc.field: [str(exc)]}}, 409)
+        except StadslabError as exc:   # e.g. a version that does not exist: the user's message, a 4xx
+            return JSONResponse({"help": help_url, "success": False,
+                                 "error": {"__type": "Validation Error", "message": exc.message}}, 409)
         except CkanError as exc:
             err: dict[str, Any] = {"__type": exc.kind, **exc.fields}
             if exc.message:

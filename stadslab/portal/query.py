@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -26,7 +27,12 @@ from stadslab.errors import StadslabError
 from stadslab.portal.registry import Column, Item, Version
 from stadslab.warehouse.store import qident
 
+log = logging.getLogger("stadslab.portal")
+
 MAX_LIMIT = 1000
+MAX_OFFSET = 10_000_000
+MAX_VALUE = 1000          # characters of one filter value
+SCALARS = (str, int, float, bool, type(None))
 FACET_LIMIT = 50
 FACETABLE_MAX_DISTINCT = 200
 CUBE_MAX_ROWS = 200_000
@@ -57,6 +63,8 @@ class Query:
 def make_query(item: Item, *, filters: dict[str, Any] | None = None, q: str | None = None, sort: str | None = None,
                limit: Any = 100, offset: Any = 0, facets: list[str] | tuple[str, ...] = ()) -> Query:
     """Validate a request against the item's columns; raises QueryError with a Dutch message."""
+    if not isinstance(q, (str, type(None))) or not isinstance(sort, (str, type(None))) or len(sort or "") > 500:
+        raise QueryError("q en sort zijn (korte) tekst", field="q")
     cols = {c.name: c for c in item.data_columns}
 
     def known(name: str, what: str) -> str:
@@ -66,11 +74,15 @@ def make_query(item: Item, *, filters: dict[str, Any] | None = None, q: str | No
         return name
 
     norm = []
-    for name, value in sorted((filters or {}).items()):
+    if len(filters or {}) > 50:
+        raise QueryError("te veel filters (hoogstens 50)", field="filters")
+    for name, value in sorted((filters or {}).items(), key=lambda kv: str(kv[0])):
         values = tuple(value) if isinstance(value, (list, tuple)) else (value,)
         if not values or len(values) > 100:
             raise QueryError(f"filter op '{name}': 1 tot 100 waarden", field="filters")
-        norm.append((known(name, "filters"), values))
+        if not all(isinstance(v, SCALARS) and (not isinstance(v, str) or len(v) <= MAX_VALUE) for v in values):
+            raise QueryError(f"filter op '{name}': verwacht tekst, een getal of een lijst daarvan", field="filters")
+        norm.append((known(str(name), "filters"), values))
     order = []
     for part in (sort or "").split(","):
         bits = part.strip().split()
@@ -82,10 +94,12 @@ def make_query(item: Item, *, filters: dict[str, Any] | None = None, q: str | No
             raise QueryError(f"sorteren op '{part.strip()}': gebruik 'kolom asc' of 'kolom desc'", field="sort")
         order.append((known(name, "sort"), direction == "desc"))
     try:
+        if any(isinstance(x, bool) or isinstance(x, str) and len(x) > 12 for x in (limit, offset)):
+            raise ValueError
         limit_i, offset_i = int(limit), int(offset)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise QueryError("limit en offset zijn gehele getallen", field="limit") from None
-    if not 0 <= limit_i <= MAX_LIMIT or offset_i < 0:
+    if not 0 <= limit_i <= MAX_LIMIT or not 0 <= offset_i <= MAX_OFFSET:
         raise QueryError(f"limit moet tussen 0 en {MAX_LIMIT} liggen en offset ≥ 0 zijn", field="limit",
                          hint="download het hele bestand voor meer rijen")
     return Query(tuple(norm), (q or "").strip()[:200], tuple(order), limit_i, offset_i,
@@ -230,8 +244,10 @@ class Engine:
                               [*params, query.limit, query.offset])
             names = [d[0] for d in cur.description]
             records = [{k: _plain(v) for k, v in zip(names, row)} for row in cur.fetchall()]
-        except duckdb.ConversionException as exc:
-            raise QueryError(f"een filterwaarde past niet bij het type van de kolom: {exc}", field="filters") from None
+        except (duckdb.ConversionException, duckdb.InvalidInputException, duckdb.OutOfRangeException) as exc:
+            # the engine's own text stays in the server log: it names internal tables and values
+            log.info("filterwaarde past niet (%s): %s", item.id, exc)
+            raise QueryError("een filterwaarde past niet bij het type van de kolom", field="filters") from None
         fields = ([{"id": "_id", "type": "int"}] if id_col else []) + \
                  [{"id": c.name, "type": CKAN_TYPES.get(c.type, "text"), "info": {"notes": c.description}} for c in cols]
         return {"fields": fields, "records": records, "total": total, "facets": facets}

@@ -165,7 +165,8 @@ class AuditLog:
             prev, count, problems = self._head()
             record = {"time": datetime.now(timezone.utc).isoformat(), **vars(entry), "prev": prev}
             record["mac"] = self._mac(key, record)
-            line = json.dumps(record, ensure_ascii=False, sort_keys=True, default=str)
+            # ASCII only: no character in a request (U+2028, U+0085, …) can split a line for a reader
+            line = json.dumps(record, ensure_ascii=True, sort_keys=True, default=str)
             os.write(fd, (line + "\n").encode("utf-8"))
             os.fsync(fd)
             self._write_anchor(count + 1, record["mac"], problems)
@@ -198,7 +199,7 @@ class AuditLog:
             prev = hashlib.sha256(last).hexdigest()
         if anchor and not anchor.get("corrupt") and anchor.get("mac") == prev:
             return prev, int(anchor["entries"]), problems
-        count = sum(1 for raw in self.path.read_bytes().splitlines() if raw.strip())
+        count = sum(1 for raw in self.path.read_bytes().split(b"\n") if raw.strip())
         if anchor is not None:
             problems.append(f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}: logboek eindigde niet "
                             f"waar het anker zei ({anchor.get('entries')} regels verwacht, {count} gevonden)")
@@ -206,11 +207,24 @@ class AuditLog:
 
     # ---- reading -------------------------------------------------------------------------------------
 
+    def last(self) -> dict[str, Any] | None:
+        """The last entry (read from the file's tail only), or None."""
+        if not self.path.exists() or self.path.stat().st_size == 0:
+            return None
+        with open(self.path, "rb") as fh:
+            fh.seek(max(0, self.path.stat().st_size - 65536))
+            raw = fh.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        try:
+            rec = json.loads(raw)
+        except ValueError:
+            return None
+        return rec if isinstance(rec, dict) else None
+
     def entries(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
         out = []
-        for line in self.path.read_text(encoding="utf-8").splitlines():
+        for line in self.path.read_text(encoding="utf-8").split("\n"):
             if line.strip():
                 try:
                     rec = json.loads(line)
@@ -225,7 +239,7 @@ class AuditLog:
         problems: list[str] = []
         key = self._key(create=False)
         anchor = self.anchor()
-        lines = [raw for raw in self.path.read_bytes().splitlines() if raw.strip()] if self.path.exists() else []
+        lines = [raw for raw in self.path.read_bytes().split(b"\n") if raw.strip()] if self.path.exists() else []
         if key is None:
             if lines or anchor:
                 problems.append(f"auditsleutel ontbreekt ({self.key_path}): de keten is niet te controleren")
@@ -284,7 +298,7 @@ class AuditLog:
             self.anchor_path.unlink()
         except FileNotFoundError:
             pass
-        lines = sum(1 for r in raw.splitlines() if r.strip())
+        lines = sum(1 for r in raw.split(b"\n") if r.strip())
         self.append(AuditEntry("stadslab", "beheer", None, "-", None, "cli:audit --migreer",
                                {"oud_logboek": old.name, "sha256": hashlib.sha256(raw).hexdigest(),
                                 "regels": lines}, None, reason="oud ongesleuteld logboek apart gezet"))

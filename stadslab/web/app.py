@@ -19,7 +19,7 @@ from stadslab.web import errors, warmup
 from stadslab.web.api import ROUTERS
 from stadslab.web.cache import LRUCache
 from stadslab.web.pages import PAGES
-from stadslab.web.security import SessionMiddleware, load_secret
+from stadslab.web.security import LoginThrottle, RequestLimits, SessionMiddleware, SessionStore, load_secret
 from stadslab.web.state import AppState
 from stadslab.workspace import Workspace
 
@@ -55,7 +55,10 @@ def create_app(workspace: Workspace, *, read_only: bool = False, warm: bool = Tr
                     "Niet-open datasets vragen een ingelogde sessie (of HTTP Basic bij GET) met de juiste rol en "
                     "het juiste doel; persoonsgegevens komen alleen als beveiligd aggregaat naar buiten.")
     app.state.stadslab = state
-    app.add_middleware(SessionMiddleware, secret=load_secret(workspace.root))
+    app.state.login_throttle = LoginThrottle()
+    sessions = SessionStore(None if read_only else workspace.root / "web" / "sessies.json")
+    app.add_middleware(SessionMiddleware, secret=load_secret(workspace.root), sessions=sessions)
+    app.add_middleware(RequestLimits)   # added last = runs first: oversized requests never reach a handler
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     for page in PAGES:
         app.include_router(page.router)

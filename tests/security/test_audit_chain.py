@@ -141,3 +141,13 @@ def test_cli_verify_fails_after_truncation(tmp_path):
     bad = subprocess.run([stadslab, "audit", "-w", str(tmp_path / "ws"), "--verify"], capture_output=True, text=True,
                          env=env)
     assert bad.returncode == 10 and "ingekort" in bad.stdout
+
+
+def test_request_text_with_unicode_line_separators_stays_one_line(tmp_path):
+    """The fuzz run found it: U+2028 or U+0085 in a logged parameter split the line for str.splitlines()."""
+    log = AuditLog(_ws(tmp_path) / "audit" / "audit.jsonl")
+    log.append(AuditEntry("anoniem", "publiek", None, "d", 1, "web:GET /x", {"q": "a\u2028b\x85c\x1cd"}, None,
+                          allowed=False, reason="mislukt"))
+    assert log.path.read_bytes().isascii()
+    assert [e["filters"]["q"] for e in log.entries()] == ["a\u2028b\x85c\x1cd"]
+    assert log.verify() == []

@@ -21,6 +21,9 @@ def test_login_sets_a_safe_session_cookie_and_logout_ends_it(server):
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "stadslab_sessie=" in cookie
         assert "Secure" not in cookie                      # plain http on 127.0.0.1; Secure behind https
         assert r.headers["x-frame-options"] == "SAMEORIGIN" and r.headers["x-content-type-options"] == "nosniff"
+        # doelbinding per request: the werkdoel after login (veiligheid) does not open social data
+        assert c.get(f"/api/datasets/{RESTRICTED}").status_code == 403
+        c.post("/werkdoel", data={"doel": "sociaal_domein", "csrf_token": csrf_of(c.get("/").text)})
         assert c.get(f"/api/datasets/{RESTRICTED}").status_code == 200
         home = c.get("/").text
         assert "Ingelogd als" in home
@@ -59,6 +62,7 @@ def test_public_and_users_without_rights_see_nothing_of_a_restricted_dataset(ano
 
 
 def test_authorised_user_gets_gated_aggregates_and_is_audited(analist, web_ws):
+    analist.post("/werkdoel", data={"doel": "sociaal_domein", "csrf_token": csrf_of(analist.get("/").text)})
     page = analist.get(f"/datasets/{RESTRICTED}")
     assert page.status_code == 200 and "Aantal per wijk" in page.text
     r = analist.get(f"/api/datasets/{RESTRICTED}/aggregaat", params={"per": "postcode_buurtcode"}).json()

@@ -12,9 +12,10 @@ from stadslab.web.api.render import csv_response, json_response
 from stadslab.web.data.catalog_view import municipality, visible_datasets
 from stadslab.web.data.datasets import aggregate, describe
 from stadslab.web.data.provenance import bron
-from stadslab.web.security import current_user, require_read
+from stadslab.web.security import current_user, permission, require_read
 
 router = APIRouter(tags=["catalogus"])
+MAX_PER, MAX_FILTERS = 4, 10
 
 
 @router.get("/datasets", summary="Datasets die u mag zien, met eigenaar, doel, classificatie en versheid")
@@ -45,14 +46,30 @@ def dataset_aggregate(request: Request, dataset_id: str,
                       filter: list[str] = Query([], description="veld:waarde, bv. regeling:IOAW (hele categorie)"),
                       format: Literal["json", "csv"] = "json"):
     ds = request.app.state.stadslab.catalog.get(dataset_id)
-    filters: dict[str, list[str]] = {}
-    for f in filter:
-        key, sep, value = f.partition(":")
-        if not sep:
-            raise AnalysisError(f"filter '{f}' heeft niet de vorm veld:waarde")
-        filters.setdefault(key, []).append(value)
+    filters = _parsed(request, ds, per, filter)
     rel, block = aggregate(request, ds, per, filters, route=f"api:/api/datasets/{ds.id}/aggregaat")
     rows = rel.records()
     if format == "csv":
         return csv_response(rows, block, filename=f"{ds.id}_per_{'_'.join(per)}.csv")
     return json_response({"dataset": ds.id, "versie": rel.version, "poort": rel.gated, "rijen": rows, "bron": block})
+
+
+def _parsed(request: Request, ds, per: list[str], filter: list[str]) -> dict[str, list[str]]:
+    """Bounded, well-formed ``per`` and ``filter`` — checked after access (a refused caller learns nothing
+    from the validation), and within the read's audit context, so a bad request for personal data is
+    audited as a failed read."""
+    if not permission(request, ds)[0].allowed:
+        return {}        # aggregate() refuses and audits the refusal
+    if len(per) > MAX_PER or len(filter) > MAX_FILTERS:
+        raise AnalysisError(f"hoogstens {MAX_PER} keer 'per' en {MAX_FILTERS} filters")
+    if len(set(per)) < len(per):
+        raise AnalysisError("elke kolom mag maar één keer in 'per' staan")
+    filters: dict[str, list[str]] = {}
+    for f in filter:
+        key, sep, value = f.partition(":")
+        if not sep or not key:
+            raise AnalysisError(f"filter '{f[:80]}' heeft niet de vorm veld:waarde")
+        if len(value) > 200:
+            raise AnalysisError(f"filterwaarde voor '{key[:80]}' is te lang")
+        filters.setdefault(key, []).append(value)
+    return filters

@@ -21,7 +21,20 @@ def filters_dep(soort: list[str] = Query([], description="soort incident (meerde
                 wijk: str | None = Query(None, description="wijkcode, bv. WK001400"),
                 dagdeel: list[str] = Query([], description="nacht (0-6), ochtend (6-12), middag (12-18), avond (18-24)"),
                 dag: list[int] = Query([], description="dag van de week, 1 = maandag … 7 = zondag")) -> Filters:
+    _bounded(soort=soort, dagdeel=dagdeel, dag=dag, van=van, tot=tot)
     return parse_filters(soort, periode, van, tot, wijk, dagdeel, dag)
+
+
+def _bounded(*, soort: list[str], dagdeel: list[str], dag: list[int], van: str | None, tot: str | None) -> None:
+    """Request bounds before any work: short lists, dates within the years data can have (a custom
+    period from year 1 to 9999 once overflowed the date arithmetic)."""
+    from stadslab.errors import AnalysisError
+
+    if len(soort) > 50 or len(dagdeel) > 4 or len(dag) > 7:
+        raise AnalysisError("te veel waarden voor soort, dagdeel of dag (hoogstens 50, 4 en 7)")
+    for name, value in (("van", van), ("tot", tot)):
+        if value and not (len(value) == 10 and value[:4].isdigit() and 1900 <= int(value[:4]) <= 2100):
+            raise AnalysisError(f"{name} moet een datum JJJJ-MM-DD tussen 1900 en 2100 zijn")
 
 
 def _cached(request: Request, kind: str, dataset: str, f: Filters, build) -> bytes:

@@ -7,6 +7,8 @@ from urllib.parse import urlparse
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from stadslab.web.errors import respond
+
 from stadslab.web import security
 from stadslab.web.templating import render
 
@@ -29,12 +31,20 @@ def login_form(request: Request, next: str | None = None):
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(security.verify_csrf)])
-def login(request: Request, gebruiker: str = Form(...), wachtwoord: str = Form(...), next: str = Form("/")):
+def login(request: Request, gebruiker: str = Form(..., max_length=security.MAX_CREDENTIAL),
+          wachtwoord: str = Form(..., max_length=security.MAX_CREDENTIAL), next: str = Form("/", max_length=2000)):
     state = request.app.state.stadslab
+    throttle: security.LoginThrottle = request.app.state.login_throttle
+    address = security.client_address(request)
+    wait = throttle.wait(gebruiker, address)
+    if wait:   # refused before any password check: a locked-out guess costs the server nothing
+        return respond(request, 429, security.too_many(wait), headers={"Retry-After": str(wait)})
     user = security.authenticate(state.access, gebruiker, wachtwoord)
     if user is None:
+        throttle.failed(gebruiker, address)
         return render(request, "login.html", {"next": _local(next), "fout": "Onbekende gebruiker of verkeerd wachtwoord.",
                                               "gebruiker": gebruiker}, status_code=401)
+    throttle.succeeded(gebruiker, address)
     security.login(request, user, user.purposes[0] if user.purposes else None)
     request.state.user = user
     return RedirectResponse(_local(next), status_code=303)
@@ -47,7 +57,7 @@ def logout(request: Request):
 
 
 @router.post("/werkdoel", dependencies=[Depends(security.verify_csrf)])
-def choose_purpose(request: Request, doel: str = Form(...), next: str = Form("/")):
+def choose_purpose(request: Request, doel: str = Form(..., max_length=200), next: str = Form("/", max_length=2000)):
     user = security.current_user(request)
     if doel in user.purposes:
         security.update_session(request, d=doel)
