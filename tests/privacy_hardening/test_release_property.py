@@ -51,7 +51,7 @@ def upper_bound(a: np.ndarray, b: np.ndarray, coef: np.ndarray) -> float:
     return np.inf if res.status == 3 else -res.fun
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck),
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck),
           phases=[Phase.explicit, Phase.reuse, Phase.generate])
 @given(requests=st.lists(request, min_size=3, max_size=8))
 def test_nothing_published_pins_a_small_count(requests):
