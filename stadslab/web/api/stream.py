@@ -21,7 +21,7 @@ from stadslab.web.api.render import json_response
 from stadslab.web.security import require_read
 
 router = APIRouter(tags=["stream"])
-MAX_BODY = 20 * 1024 * 1024
+MAX_BODY = 20 * 1024 * 1024   # the app's RequestLimits (web/security.py, 256 KB) refuse larger bodies first
 
 
 def stream_dataset(request: Request, dataset: str):
