@@ -1,5 +1,5 @@
 // Incidentenkaart: filters → API → map layers (buurten, 125 m hotspots, points, heat), table, charts, Bron.
-import { makeMap, fit, setData, getJSON, nl, nlSigned, pText, esc, quantileBreaks, countColourExpr, COUNT_COLOURS, MISSING, setBron, embed, Popup, nlDate } from './common.js';
+import { makeMap, fit, setData, getJSON, nl, nlSigned, pText, esc, quantileBreaks, countColourExpr, COUNT_COLOURS, MISSING, setBron, embed, Popup, nlDate, highlight } from './common.js';
 
 const boot = JSON.parse(document.getElementById('incident-data').textContent);
 const form = document.getElementById('filters');
@@ -138,6 +138,11 @@ async function update() {
     fit(map, buurten.bbox);
     setData(map, 'buurten', buurten); setData(map, 'raster', raster); setData(map, 'punten', punten);
     paintBuurten(); toggles();
+    // the chosen wijk outlined in context (the outlines of the shared map know its shape)
+    const wijk = form.wijk.value;
+    const omtrek = map.getSource('sl-omtrek')?.serialize().data;
+    const shape = wijk && omtrek ? omtrek.features.find((x) => x.properties.code === wijk) : null;
+    if (shape || map.getSource('sl-selectie')) highlight(map, shape ? shape.geometry : null, null);
     saveUrl();
     map.once('idle', () => { document.body.dataset.kaartKlaarMs = String(Math.round(performance.now())); document.body.dataset.kaartKlaar = '1'; });
     map.triggerRepaint();
