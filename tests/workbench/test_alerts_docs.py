@@ -67,6 +67,7 @@ def test_docs_page_is_dutch_has_a_way_back_and_dark_text(browser, wb_server):
     back.click()
     page.wait_for_url(wb_server + "/")
     page.goto(wb_server + "/datasets/groningen_fietsdiefstal")
+    assert "Groningen" in page.locator(".sl-logo").inner_text()     # the data's municipality, not the workspace's
     types = page.locator("section[aria-labelledby=velden] tbody td:nth-child(2)").all_inner_texts()
     assert "tekst" in types and "datum en tijd" in types and "string" not in types
     page.context.close()
