@@ -23,7 +23,7 @@ from stadslab.web.app import create_app
 from stadslab.workspace import Workspace
 from tests.security.conftest import PERSONAL, login
 
-FUZZ_SECONDS = 40          # the whole run stops generating after this
+FUZZ_SECONDS = 30          # the whole run stops generating after this
 EXAMPLES_PER_OPERATION = 12
 KNOWN = {"dataset": ["groningen_fietsdiefstal", PERSONAL], "dataset_id": ["groningen_fietsdiefstal", PERSONAL],
          "item_id": ["groningen_fietsdiefstal"], "action": ["package_search", "datastore_search", "package_show"]}
@@ -64,7 +64,7 @@ def test_schemathesis_fuzz_finds_no_5xx(sec_server, record_property):
     tried = sum(stats.values())
     print(f"\nschemathesis: {tried} verzoeken, per statusklasse {dict(stats)}")
     record_property("fuzz_requests", tried)
-    assert tried >= 200
+    assert tried >= 150
     for e in server_errors:
         print("5xx:", e)
     assert server_errors == []
