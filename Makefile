@@ -43,7 +43,8 @@ demo: $(STAMP)
 	@test -f $(DEMO)/.weesfietsen-plan || ($(BIN)/stadslab weesfietsen plan -w $(DEMO) --seconden 2 >/dev/null && \
 	   $(BIN)/stadslab weesfietsen backtest -w $(DEMO) >/dev/null && touch $(DEMO)/.weesfietsen-plan && \
 	   echo "weesfietsen: weekplan en toets gemaakt (GESIMULEERD, zie /weesfietsen)")
-	$(BIN)/stadslab serve -w $(DEMO) --host $(HOST) --port $(PORT) --refresh-every 60
+	$(BIN)/stadslab serve -w $(DEMO) --host $(HOST) --port $(PORT) --refresh-every 60 \
+	   --simulate-sensors denhaag_containervulling
 
 test: $(STAMP) system-deps
 	$(BIN)/pytest -q
