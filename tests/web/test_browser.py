@@ -158,8 +158,8 @@ def test_user_without_rights_sees_neither_page_nor_api_of_a_restricted_dataset(p
     page.wait_for_url(server + "/")
     assert page.locator("a", has_text="Inloggen").count() >= 1
     browser_login(page, server, "analist")
-    page.select_option("#werkdoel", "sociaal_domein")     # doelbinding: read social data for that werkdoel
-    page.wait_for_load_state()
+    with page.expect_navigation():                        # the select submits its form
+        page.select_option("#werkdoel", "sociaal_domein")  # doelbinding: read social data for that werkdoel
     page.goto(server + "/datasets/sociaal_uitkeringen")
     assert page.locator("#per-wijk-tabel tbody tr").count() >= 10
     shot("13_dataset_persoonsgegevens_analist")
