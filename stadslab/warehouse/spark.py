@@ -34,6 +34,10 @@ def spark_session(master: str | None = "local[2]", app_name: str = "stadslab", *
         for k, v in settings.items():
             builder = builder.config(k, v)
         return builder.getOrCreate()
+    # a Spark Connect session earlier in this process leaves pyspark in "connect mode": a classic
+    # driver session is asked for explicitly here
+    if "SPARK_REMOTE" not in os.environ:
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
     builder = (SparkSession.builder.master(master or "local[2]").appName(app_name)
                .config("spark.ui.enabled", "false"))
     host = os.environ.get("STADSLAB_SPARK_DRIVER_HOST")
