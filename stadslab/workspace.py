@@ -139,7 +139,9 @@ class Workspace:
         wh = Warehouse.open(self.warehouse_path, read_only=read_only, restricted_path=self.restricted_path,
                             restricted_ids=self.restricted_ids())
         try:
-            yield wh
+            from stadslab.warehouse.engine import wrap
+
+            yield wrap(self.root, self.config, wh)   # engine: duckdb (this warehouse) or spark (docs/scale.md)
         finally:
             wh.close()
 

@@ -73,6 +73,16 @@ class WorkspaceBuilder:
         return self.dataset(BUURTEN_2024_YAML)
 
 
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's browser, but Debian's Chromium (Playwright's own download cannot be had here)."""
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
 @pytest.fixture
 def builder(tmp_path: Path) -> WorkspaceBuilder:
     return WorkspaceBuilder(tmp_path / "ws")

@@ -81,6 +81,17 @@ class Catalog:
         return [d for d in self if d.areas is not None]
 
 
+def read_yaml(path: Path) -> tuple[bytes, object, CatalogProblem | None]:
+    """A YAML file's bytes and content, or the problem (with the line) when it is not valid YAML."""
+    text = path.read_bytes()
+    try:
+        return text, yaml.safe_load(text), None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"regel {mark.line + 1}" if mark else "(root)"
+        return text, None, CatalogProblem(path.name, where, f"geen geldige YAML: {getattr(exc, 'problem', exc)}")
+
+
 def load_catalog(folder: Path, *, strict: bool = True) -> Catalog:
     """Read every ``*.yaml`` in ``folder``. With ``strict`` any problem raises a CatalogError
     listing all problems; otherwise broken entries are skipped (use ``check_catalog`` to see them)."""
@@ -103,13 +114,9 @@ def _read(folder: Path) -> tuple[list[Dataset], list[CatalogProblem]]:
     problems: list[CatalogProblem] = []
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.y*ml")):
-        text = path.read_bytes()
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"regel {mark.line + 1}" if mark else "(root)"
-            problems.append(CatalogProblem(path.name, where, f"geen geldige YAML: {getattr(exc, 'problem', exc)}"))
+        text, raw, problem = read_yaml(path)
+        if problem is not None:
+            problems.append(problem)
             continue
         entry_problems = check_entry(raw, path.name)
         if entry_problems:

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 import jsonschema
 import yaml
 
-from stadslab.catalog.loader import CatalogProblem, _key_path
+from stadslab.catalog.loader import CatalogProblem, _key_path, read_yaml
 from stadslab.errors import CatalogError
 from stadslab.projects.model import PHASES, Project, project_from_raw
 from stadslab.projects.runner import ANALYSES
@@ -74,14 +74,11 @@ def read_projects(folder: Path) -> tuple[list[Project], list[CatalogProblem]]:
         return projects, problems
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.y*ml")):
-        text = path.read_bytes()
-        try:
-            raw = _plain(yaml.safe_load(text))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"regel {mark.line + 1}" if mark else "(root)"
-            problems.append(CatalogProblem(path.name, where, f"geen geldige YAML: {getattr(exc, 'problem', exc)}"))
+        text, raw, problem = read_yaml(path)
+        if problem is not None:
+            problems.append(problem)
             continue
+        raw = _plain(raw)
         found = structure_problems(raw, path.name)
         if found:
             problems.extend(found)

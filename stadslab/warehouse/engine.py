@@ -158,13 +158,13 @@ def wrap(root: Path, config: dict[str, Any], wh: Warehouse):
 
 
 def open_workspace(ws, *, read_only: bool = False):
-    """``with open_workspace(ws) as wh``: the workspace's warehouse on its configured engine (what
-    ``Workspace.warehouse()`` yields once it calls :func:`wrap`)."""
+    """``with open_workspace(ws) as wh``: the workspace's warehouse on its configured engine (the same as
+    ``Workspace.warehouse()``, which calls :func:`wrap`)."""
     from contextlib import contextmanager
 
     @contextmanager
     def _cm():
-        with ws.warehouse(read_only=read_only) as wh:
-            yield wrap(ws.root, ws.config, wh)
+        with ws.warehouse(read_only=read_only) as wh:   # Workspace.warehouse() wraps already
+            yield wh
 
     return _cm()

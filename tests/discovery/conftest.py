@@ -31,8 +31,6 @@ from pathlib import Path  # noqa: E402
 
 from stadslab.web.launch import running_server  # noqa: E402
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="session")
@@ -60,10 +58,6 @@ def discovery_server(server_ws) -> Iterator[str]:
     with running_server(server_ws, ready="/api/ontdekken?limiet=1", timeout=300) as base:
         yield base
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")

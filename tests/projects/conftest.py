@@ -16,3 +16,4 @@ def projects_ws(demo_ws, tmp_path_factory) -> Path:
     shutil.copytree(demo_ws, root)
     run_cli("project", "run", "hotspotaanpak", "-w", str(root), "--json")
     return root
+

@@ -89,16 +89,11 @@ def test_report_pages(server):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width,height", [(390, 844), (1440, 900)])
-def test_no_horizontal_scroll(server, width, height):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium",
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            for path in ("/projecten", "/projecten/hotspotaanpak", "/projecten/sociaal_dashboard"):
-                page.goto(server + path)
-                assert page.evaluate("document.documentElement.scrollWidth") <= width, path
-        finally:
-            browser.close()
+def test_no_horizontal_scroll(server, browser, width, height):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        for path in ("/projecten", "/projecten/hotspotaanpak", "/projecten/sociaal_dashboard"):
+            page.goto(server + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+    finally:
+        page.close()

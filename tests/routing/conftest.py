@@ -52,8 +52,6 @@ import yaml  # noqa: E402
 REPO = Path(__file__).resolve().parents[2]
 STREAM = "denhaag_containervulling"
 PASSWORDS = {"chauffeur": "chauffeur-test", "privacy": "privacy-test"}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def run_cli(*args: str):
@@ -123,10 +121,6 @@ def planned_ws(route_ws) -> tuple[Path, dict]:
         save_evaluation(wh, res, {"weeks": 1, "containers": len(reg), "trucks": 1, "buurten": ["test"]})
     return route_ws, json.loads(proc.stdout)
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")

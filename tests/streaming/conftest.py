@@ -141,12 +141,6 @@ def catalog_yaml(name: str) -> dict:
 
 # ---- pytest-playwright: Debian's Chromium, Dutch locale (as in tests/web) -------------------------------
 
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    from tests.web.conftest import CHROMIUM_ARGS
-
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
-
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):

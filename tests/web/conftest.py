@@ -18,8 +18,6 @@ from tests.conftest import UTRECHT_BUURTEN_RD, run_cli
 from tests.web.synthetic import ENTRY, write_incidents
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORDS = {"analist": "analist-demo", "wijkmanager": "wijkmanager-demo", "privacy": "privacy-demo"}
 
 
@@ -85,10 +83,6 @@ def wijkmanager(server):
 
 
 # ---- pytest-playwright: Debian's Chromium, Dutch locale --------------------------------------------------
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")

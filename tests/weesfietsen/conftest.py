@@ -16,3 +16,4 @@ def wf_ws(demo_ws, tmp_path_factory) -> Path:
     shutil.copytree(demo_ws, root)
     run_cli("weesfietsen", "plan", "-w", str(root), "--seconden", "0.5", "--json")
     return root
+

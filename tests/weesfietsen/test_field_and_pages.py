@@ -16,10 +16,6 @@ from stadslab.analyses.routing import events as route_events
 from stadslab.web.launch import running_server
 from stadslab.workspace import Workspace
 
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-
 def _login(base: str, user: str, password: str) -> httpx.Client:
     c = httpx.Client(base_url=base, timeout=60, follow_redirects=True)
     tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
@@ -29,37 +25,33 @@ def _login(base: str, user: str, password: str) -> httpx.Client:
 
 
 @pytest.mark.browser
-def test_field_report_from_a_phone_reaches_the_warehouse_and_the_next_plan(wf_ws):
-    from playwright.sync_api import sync_playwright
-
+def test_field_report_from_a_phone_reaches_the_warehouse_and_the_next_plan(wf_ws, browser):
     with running_server(wf_ws, ready="/") as base:
         c = _login(base, "wijkmanager", "wijkmanager-demo")
         anon = httpx.get(base + "/weesfietsen/veld", follow_redirects=False)
         assert anon.status_code == 303 and "/login" in anon.headers["location"]
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-            ctx.add_cookies([{"name": k, "value": v, "url": base} for k, v in c.cookies.items()])
-            page = ctx.new_page()
-            page.goto(base + "/weesfietsen/veld")
-            assert page.evaluate("document.documentElement.scrollWidth") <= 390
-            labels = page.locator('.wv-stop:has(button[value="gelabeld"])')
-            assert labels.count() >= 2
-            first, second = labels.nth(0), labels.nth(1)
-            ref1, ref2 = first.get_attribute("data-ref"), second.get_attribute("data-ref")
-            first.locator('input[name="aantal"]').fill("4")
-            first.locator('button[value="gelabeld"]').click()
-            page.wait_for_function(f"document.querySelector('[data-ref=\"{ref1}\"] .wv-status').textContent.includes('verstuurd')")
-            # a bad connection: the report waits in the queue and goes out when the browser is back online
-            ctx.set_offline(True)
-            second.locator('input[name="aantal"]').fill("2")
-            second.locator('button[value="gelabeld"]').click()
-            page.wait_for_function("!document.getElementById('wachtrij').hidden")
-            assert "nog niet verstuurd" in page.locator("#wachtrij").text_content()
-            ctx.set_offline(False)
-            page.evaluate("window.dispatchEvent(new Event('online'))")
-            page.wait_for_function("document.getElementById('wachtrij').hidden")
-            browser.close()
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+        ctx.add_cookies([{"name": k, "value": v, "url": base} for k, v in c.cookies.items()])
+        page = ctx.new_page()
+        page.goto(base + "/weesfietsen/veld")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        labels = page.locator('.wv-stop:has(button[value="gelabeld"])')
+        assert labels.count() >= 2
+        first, second = labels.nth(0), labels.nth(1)
+        ref1, ref2 = first.get_attribute("data-ref"), second.get_attribute("data-ref")
+        first.locator('input[name="aantal"]').fill("4")
+        first.locator('button[value="gelabeld"]').click()
+        page.wait_for_function(f"document.querySelector('[data-ref=\"{ref1}\"] .wv-status').textContent.includes('verstuurd')")
+        # a bad connection: the report waits in the queue and goes out when the browser is back online
+        ctx.set_offline(True)
+        second.locator('input[name="aantal"]').fill("2")
+        second.locator('button[value="gelabeld"]').click()
+        page.wait_for_function("!document.getElementById('wachtrij').hidden")
+        assert "nog niet verstuurd" in page.locator("#wachtrij").text_content()
+        ctx.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        page.wait_for_function("document.getElementById('wachtrij').hidden")
+        ctx.close()
         # a report that does not fit the stop is refused with a Dutch message, not stored
         tok = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/weesfietsen/veld").text).group(1)
         meta_version = re.search(r'name="versie" value="(\d+)"', c.get("/weesfietsen/veld").text).group(1)

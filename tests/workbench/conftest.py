@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from stadslab.web.launch import running_server
-from tests.web.conftest import CHROMIUM_ARGS, PASSWORDS
+from tests.web.conftest import PASSWORDS
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PHONE = {"width": 390, "height": 844}
@@ -31,10 +31,6 @@ def wb_server(wb_ws) -> Iterator[str]:
     with running_server(wb_ws) as base:
         yield base
 
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
 
 
 @pytest.fixture(scope="session")
