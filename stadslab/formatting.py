@@ -50,36 +50,36 @@ def _local(t: datetime) -> datetime:
         return t.astimezone()
 
 
-def nl_date(value: Any) -> str:
-    """date, datetime or ISO text → 'DD-MM-JJJJ'; missing → '–'."""
+def _parsed(value: Any) -> Any:
+    """ISO text → datetime (other text as it is); None or '' → None."""
     if value is None or value == "":
-        return "–"
+        return None
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            return datetime.fromisoformat(value)
         except ValueError:
             return value
-    if isinstance(value, datetime):
-        value = _local(value) if value.tzinfo else value
-    if isinstance(value, (date, datetime)):
-        return value.strftime("%d-%m-%Y")
-    return str(value)
+    return value
+
+
+def nl_date(value: Any) -> str:
+    """date, datetime or ISO text → 'DD-MM-JJJJ'; missing → '–'."""
+    value = _parsed(value)
+    if value is None:
+        return "–"
+    if isinstance(value, datetime) and value.tzinfo:
+        value = _local(value)
+    return value.strftime("%d-%m-%Y") if isinstance(value, (date, datetime)) else str(value)
 
 
 def nl_datetime(value: Any) -> str:
     """datetime or ISO text → 'DD-MM-JJJJ HH:MM' in local time (no seconds, no microseconds)."""
-    if value is None or value == "":
+    value = _parsed(value)
+    if value is None:
         return "–"
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
     if isinstance(value, datetime):
         return _local(value).strftime("%d-%m-%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d-%m-%Y")
-    return str(value)
+    return value.strftime("%d-%m-%Y") if isinstance(value, date) else str(value)
 
 
 def shorten(text: str, width: int = 400) -> str:

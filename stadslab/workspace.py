@@ -23,12 +23,15 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import yaml
 
 from stadslab.catalog import Catalog, load_catalog
 from stadslab.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from stadslab.warehouse.store import Warehouse
 
 DEFAULT_WORKSPACE = Path(".stadslab/demo")
 CONFIG_FILE = "stadslab.yaml"

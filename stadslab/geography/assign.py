@@ -335,8 +335,8 @@ def enrich_points_sql(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y:
               f"+ (__geo_cy - {r.gy0}))::BIGINT + 1] END")
     fine = (f"__r.fine[((-__geo_c.v - 1) * {k * k} + (floor(__geo_x / {sf!r}) - __geo_cx * {k}) * {k} "
             f"+ (floor(__geo_y / {sf!r}) - __geo_cy * {k}))::BIGINT + 1]")
-    exact = (f"list_filter(__r.candidates[-__geo_fv], "
-             f"e -> ST_Intersects(e.geom, ST_Point(__geo_x, __geo_y)))[1].id")
+    exact = ("list_filter(__r.candidates[-__geo_fv], "
+             "e -> ST_Intersects(e.geom, ST_Point(__geo_x, __geo_y)))[1].id")
     if crs == "EPSG:28992":
         dx, dy = g.rd_reduced_sql("__geo_x", "__geo_y")
         plon, plat = g.rd_to_wgs84_sql(f"({dx})", f"({dy})")

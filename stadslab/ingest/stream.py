@@ -117,7 +117,7 @@ def ingest_batch(wh: Warehouse, ds: Dataset, items: list[Any], *, source: str, t
     """Validate ``items`` (JSON objects with the stream's fields) and append them, with the dead letters
     and the batch's provenance, in one transaction. ``rejected`` are (payload, reason) pairs the
     transport already refused (e.g. an MQTT message that was not JSON). Returns after COMMIT."""
-    st = _spec(ds)
+    _spec(ds)   # refuses a dataset that is not a stream
     t0 = _time.perf_counter()
     now = now or datetime.now(timezone.utc)
     key = (str(wh.path), ds.id, ds.sha256)

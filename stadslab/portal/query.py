@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from stadslab.errors import StadslabError
-from stadslab.portal.registry import Column, Item, Version
+from stadslab.portal.registry import Item, Version
 from stadslab.warehouse.store import qident
 
 log = logging.getLogger("stadslab.portal")

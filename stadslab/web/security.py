@@ -513,3 +513,27 @@ def can_list(dataset: Dataset, user: User) -> bool:
     """May ``user`` see that this dataset exists with its description (any of the user's purposes)?"""
     purposes = user.purposes or (None,)
     return any(check(dataset, user, p).allowed for p in purposes)
+
+
+def require_role(request: Request, roles: tuple[str, ...], *, action: str, role_name: str) -> User:
+    """The logged-in user when one of ``roles`` is theirs; else AccessDenied (a refusal is audited).
+    For field pages where a crew reports what it did (containers, weesfietsen)."""
+    user = current_user(request)
+    if user.id == ANONYMOUS.id:
+        raise AccessDenied("alleen voor ingelogde gebruikers", hint="log in met uw account")
+    if not set(roles) & set(user.roles):
+        audit_refusal(request, f"{action} zonder rol {'/'.join(roles)}")
+        raise AccessDenied(f"u mag geen {action}", hint=f"vraag de rol '{role_name}' aan bij de beheerder")
+    return user
+
+
+def login_redirect(request: Request):
+    """A 303 to /login that comes back to this page (with its query) for an anonymous visitor; else None."""
+    from urllib.parse import urlencode
+
+    from fastapi.responses import RedirectResponse
+
+    if current_user(request).id != ANONYMOUS.id:
+        return None
+    here = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?" + urlencode({"next": here}), 303)

@@ -8,14 +8,13 @@ process lock; entries are never edited in place.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from stadslab.atomic import write_json
 from stadslab.errors import AnalysisError
 
 _LOCK = threading.Lock()
@@ -37,18 +36,7 @@ def load_notes(root: Path) -> list[dict[str, Any]]:
 
 
 def _write(root: Path, items: list[dict[str, Any]]) -> None:
-    path = notes_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hypothesen-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(items, fh, ensure_ascii=False, indent=1, default=str)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json(notes_path(root), items)
 
 
 def hypothesis_text(lead: dict[str, Any], labels: dict[str, str], level: str, year: int) -> str:

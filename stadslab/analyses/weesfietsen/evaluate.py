@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
-import numpy as np
 import pandas as pd
 
 from stadslab.analyses.routing import RoutingProblem, Site, SolveOptions, Stop, Vehicle, solve

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from stadslab.atomic import write_json
 from stadslab.errors import PrivacyError
 from stadslab.privacy.gate.tables import TableModel
 
@@ -64,11 +64,7 @@ class SuppressionStore:
     def save(self) -> None:
         if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".gate-store-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(self.data, fh, ensure_ascii=False, separators=(",", ":"))
-        os.replace(tmp, self.path)
+        write_json(self.path, self.data, compact=True)
 
     def structure_version(self, structure_id: str) -> int:
         return int(self.data["structures"].get(structure_id, {}).get("version", 0))

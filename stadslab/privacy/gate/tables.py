@@ -76,7 +76,7 @@ def _levels_for(dim: str, spec: object, df: pd.DataFrame) -> tuple[list[str], li
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise AnalysisError(f"hiërarchie van '{dim}': kolom(men) {missing} ontbreken in de tabel",
-                                hint=f"geef de bovenliggende niveaus als kolommen mee, of als mapping {{kind: ouder}}")
+                                hint="geef de bovenliggende niveaus als kolommen mee, of als mapping {kind: ouder}")
         return cols, [df[c].astype(str).to_numpy(dtype=object) for c in cols]
     if isinstance(spec, Mapping):
         mapping = {str(k): str(v) for k, v in spec.items()}

@@ -24,7 +24,6 @@ def _resolve(request: Request, gebied: str | None, jaar: int | None):
     state = request.app.state.stadslab
     gm = municipality(state)
     code = gebied or gm["gemeente_code"]
-    years = mon.kwb_datasets(state, gm["gemeente_code"])
     year = jaar or compare.default_year(state, gm["gemeente_code"]) or 0  # most complete year
     area_data.area(state, gm["indeling"], code)  # 400 for an unknown code
     data = mon.profile(state, gm["gemeente_code"], code, year)

@@ -8,14 +8,13 @@ so a crash never leaves half a file. Entries are never edited in place; a withdr
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import uuid
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from stadslab.atomic import write_json
 from stadslab.errors import AnalysisError
 
 TEAMS = ("flexteam", "handhaving", "wijkteam", "politie", "buurtteam", "beheer openbare ruimte")
@@ -39,18 +38,7 @@ def load(root: Path) -> list[dict[str, Any]]:
 
 
 def _write(root: Path, items: list[dict[str, Any]]) -> None:
-    path = log_path(root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".acties-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(items, fh, ensure_ascii=False, indent=1, default=str)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_json(log_path(root), items)
 
 
 def add(root: Path, *, dataset: str, area_code: str, area_name: str, action: str, team: str, on: date,

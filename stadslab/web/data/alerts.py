@@ -18,15 +18,14 @@ includes the period or year, so a feed reader shows a new entry when the situati
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 
+from stadslab.atomic import write_json
 from stadslab.errors import AnalysisError
 from stadslab.privacy.access import User
 from stadslab.web.state import AppState
@@ -47,11 +46,7 @@ def rules(state: AppState) -> list[dict[str, Any]]:
 
 
 def _write(state: AppState, items: list[dict[str, Any]]) -> None:
-    p = _path(state)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".signalen.", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:   # atomic: a reader never sees half a file
-        json.dump({"signalen": items}, fh, ensure_ascii=False, indent=1)
-    os.replace(tmp, p)
+    write_json(_path(state), {"signalen": items})   # atomic: a reader never sees half a file
 
 
 def add_rule(state: AppState, user: User, rule: dict[str, Any]) -> dict[str, Any]:

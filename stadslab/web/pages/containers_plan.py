@@ -10,7 +10,6 @@ forecast starts that container from empty. The sensor feed in the demo is gesimu
 from __future__ import annotations
 
 import re
-from urllib.parse import urlencode
 
 import pandas as pd
 from fastapi import APIRouter, Depends, Form, Request
@@ -26,12 +25,6 @@ router = APIRouter(include_in_schema=False)
 MARK_ROLES = ("chauffeur", "professional", "analist")
 STATUS_NL = {"geleegd": "geleegd", "niet_bereikbaar": "niet bereikbaar"}
 POLICY_NL = {"vast": "Vast weekschema", "sensor": "Sensorgestuurd", "sensor_zuinig": "Sensorgestuurd, zuinig"}
-
-
-def _login_redirect(request: Request) -> RedirectResponse | None:
-    if security.current_user(request).id == "anoniem":
-        return RedirectResponse("/login?" + urlencode({"next": request.url.path}), 303)
-    return None
 
 
 def _hm(s) -> str:
@@ -122,7 +115,7 @@ def driver_json(request: Request, n: int):
 
 @router.get("/containers/route/{n}", response_class=HTMLResponse)
 def driver_page(request: Request, n: int):
-    redirect = _login_redirect(request)
+    redirect = security.login_redirect(request)
     if redirect:
         return redirect
     meta, df, name = _truck(request, n)
@@ -136,7 +129,7 @@ def driver_page(request: Request, n: int):
 
 @router.get("/containers/route/{n}/blad", response_class=HTMLResponse)
 def route_sheet(request: Request, n: int):
-    redirect = _login_redirect(request)
+    redirect = security.login_redirect(request)
     if redirect:
         return redirect
     meta, df, name = _truck(request, n)
@@ -146,12 +139,7 @@ def route_sheet(request: Request, n: int):
 
 @router.post("/containers/route/{n}/stop", dependencies=[Depends(security.verify_csrf)])
 def mark_stop(request: Request, n: int, stop: str = Form(...), status: str = Form(...), versie: int = Form(...)):
-    user = security.current_user(request)
-    if user.id == "anoniem":
-        raise AccessDenied("alleen voor ingelogde gebruikers", hint="log in met uw account")
-    if not any(r in MARK_ROLES for r in user.roles):
-        security.audit_refusal(request, "stop melden zonder rol chauffeur/professional/analist")
-        raise AccessDenied("u mag geen stops afmelden", hint="vraag de rol 'chauffeur' aan bij de beheerder")
+    user = security.require_role(request, MARK_ROLES, action="stops afmelden", role_name="chauffeur")
     if status not in STATUS_NL:
         raise AnalysisError(f"onbekende status '{status}'", hint="geleegd of niet_bereikbaar")
     meta, df, name = _truck(request, n)

@@ -26,7 +26,6 @@ def monitor_context(request: Request, gebied: str | None, jaar: int | None, indi
     state = request.app.state.stadslab
     gm = municipality(state)
     code = gebied or gm["gemeente_code"]
-    years = mon.kwb_datasets(state, gm["gemeente_code"])
     year = jaar or compare.default_year(state, gm["gemeente_code"])  # the most complete year, not the newest
     if year is None:
         return {"leeg": True}

@@ -31,13 +31,6 @@ def require_login(request: Request) -> None:
                            hint="log in met uw account van het datalab")
 
 
-def _login_redirect(request: Request) -> RedirectResponse | None:
-    if security.current_user(request).id == "anoniem":
-        return RedirectResponse("/login?" + urlencode({"next": str(request.url.path) +
-                                                       (f"?{request.url.query}" if request.url.query else "")}), 303)
-    return None
-
-
 def _query(dataset: str, f: Filters) -> str:
     params: list[tuple[str, str]] = [("dataset", dataset), ("periode", f.periode)]
     params += [("soort", s) for s in f.soort]
@@ -53,7 +46,7 @@ def _query(dataset: str, f: Filters) -> str:
 
 @router.get("/overleg", response_class=HTMLResponse)
 def overleg_page(request: Request, dataset: str | None = None, f: Filters = Depends(filters_dep)):
-    redirect = _login_redirect(request)
+    redirect = security.login_redirect(request)
     if redirect:
         return redirect
     if not visible_sources(request):
@@ -85,7 +78,7 @@ def _briefing_html(request: Request, dataset: str | None, f: Filters) -> tuple[s
 
 @router.get("/overleg/briefing", response_class=HTMLResponse)
 def briefing_page(request: Request, dataset: str | None = None, f: Filters = Depends(filters_dep)):
-    redirect = _login_redirect(request)
+    redirect = security.login_redirect(request)
     if redirect:
         return redirect
     html, _ = _briefing_html(request, dataset, f)

@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from stadslab.analyses.routing import events as route_events
 from stadslab.analyses.weesfietsen.data import DATASETS, FIELD_PLAN, PLAN, YIELD
-from stadslab.errors import AccessDenied, AnalysisError
+from stadslab.errors import AnalysisError
 from stadslab.web import security
 from stadslab.web.templating import render
 
@@ -40,15 +40,9 @@ def _latest(wh, name: str) -> tuple[dict | None, pd.DataFrame]:
     return meta, wh.con.execute(f'SELECT * FROM results."{meta["table_name"]}"').df()
 
 
-def _need_login(request: Request) -> RedirectResponse | None:
-    if security.current_user(request).id == "anoniem":
-        return RedirectResponse("/login?" + urlencode({"next": str(request.url.path)}), 303)
-    return None
-
-
 @router.get("/weesfietsen", response_class=HTMLResponse)
 def pilot(request: Request):
-    if (r := _need_login(request)):
+    if (r := security.login_redirect(request)):
         return r
     wh = request.app.state.stadslab.warehouse()
     meta, plan = _latest(wh, PLAN)
@@ -114,7 +108,7 @@ def _field_day(request: Request, ploeg: str | None, dag: str | None) -> dict:
 @router.get("/weesfietsen/veld", response_class=HTMLResponse)
 def field_page(request: Request, ploeg: str | None = Query(None, max_length=40),
                dag: str | None = Query(None, max_length=10)):
-    if (r := _need_login(request)):
+    if (r := security.login_redirect(request)):
         return r
     ctx = _field_day(request, ploeg, dag)
     user = security.current_user(request)
@@ -126,12 +120,7 @@ def report(request: Request, stop: str = Form(..., max_length=80), status: str =
            versie: int = Form(...), ploeg: str = Form(..., max_length=40), aantal: int | None = Form(None, ge=0, le=500),
            notitie: str = Form("", max_length=500), gemeld_om: str | None = Form(None, max_length=40),
            dag: str = Form(..., max_length=10)):
-    user = security.current_user(request)
-    if user.id == "anoniem":
-        raise AccessDenied("alleen voor ingelogde gebruikers", hint="log in met uw account")
-    if not any(r in FIELD_ROLES for r in user.roles):
-        security.audit_refusal(request, "weesfietsen melden zonder rol handhaver/professional/analist")
-        raise AccessDenied("u mag geen stops afmelden", hint="vraag de rol 'handhaver' aan bij de beheerder")
+    user = security.require_role(request, FIELD_ROLES, action="stops afmelden", role_name="handhaver")
     if status not in REPORTS:
         raise AnalysisError(f"onbekende melding '{status}'", hint="gelabeld, verwijderd of niets")
     kind = stop.split(":")[0]
