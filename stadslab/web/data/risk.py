@@ -21,7 +21,7 @@ import pandas as pd
 
 from stadslab.analyses.hotspots.lattice import cell_geometry, parse_cells
 from stadslab.analyses.risk.metrics import rank_cells
-from stadslab.analyses.risk.verdict import NAMES
+from stadslab.analyses.risk.verdict import NAMES, pct  # noqa: F401  (pct: used by the page through this module)
 from stadslab.analyses.risk.verdict import verdict as risk_verdict
 from stadslab.errors import AnalysisError, VersionNotFound
 from stadslab.warehouse.store import qident
