@@ -28,6 +28,9 @@ class User:
     roles: tuple[str, ...] = ()
     purposes: tuple[str, ...] = ()
     password_hash: str | None = None
+    # A partner's scope, e.g. {"school": "S003"} or {"wijk_code": "WK034403"}: every figure from restricted
+    # data this user gets is the slice at that school / wijk (enforced in release.py::release_aggregate).
+    scope: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 ANONYMOUS = User("anoniem", "publiek", roles=("publiek",))
@@ -45,7 +48,7 @@ class AccessConfig:
         users = {}
         for u in acc.get("users") or []:
             users[u["id"]] = User(u["id"], u.get("name", ""), tuple(u.get("roles", ())), tuple(u.get("purposes", ())),
-                                  u.get("password_hash"))
+                                  u.get("password_hash"), _scope(u))
         return cls(users, dict(acc.get("roles") or {}), dict(acc.get("purposes") or {}))
 
     def user(self, user_id: str | None) -> User:
@@ -56,6 +59,17 @@ class AccessConfig:
         except KeyError:
             raise AccessDenied(f"onbekende gebruiker '{user_id}'",
                                hint="gebruikers staan in stadslab.yaml onder access.users") from None
+
+
+def _scope(u: dict[str, Any]) -> dict[str, str]:
+    """``access.users[].scope`` as {dimension: code}; a malformed scope is an error, never "no scope"
+    (that would silently widen what a partner sees)."""
+    raw = u.get("scope") or {}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, (str, int)) and str(v)
+                                            for k, v in raw.items()):
+        raise AccessDenied(f"scope van gebruiker '{u.get('id')}' is ongeldig: {raw!r}",
+                           hint="bijv. scope: {school: S003} of scope: {wijk_code: WK034403}")
+    return {k: str(v) for k, v in raw.items()}
 
 
 @dataclass(frozen=True)
