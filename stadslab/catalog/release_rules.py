@@ -49,11 +49,24 @@ class Structure:
     margins: str = "sum_of_cells"
     hierarchy: dict[str, str] = field(default_factory=dict)
     period: dict[str, str] | None = None
+    # published sub-tables of a cover (``tables:``): only these are released, protected *together*
+    # with protect_linked over the cover ``dims`` (e.g. area × year × one profile flag, for every flag)
+    tables: tuple[tuple[str, ...], ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
         """Dimension columns plus hierarchy parents: everything a slice may name."""
         return (*self.dims, *[p for p in self.hierarchy.values() if p not in self.dims])
+
+    def table_columns(self, dims: tuple[str, ...]) -> tuple[str, ...]:
+        return (*dims, *[p for c, p in self.hierarchy.items() if c in dims and p not in dims])
+
+    def sub_table(self, columns: Iterable[str]) -> tuple[str, ...] | None:
+        """The smallest published sub-table holding ``columns`` (None: the structure has no ``tables``)."""
+        if not self.tables:
+            return None
+        fits = [t for t in self.tables if set(columns) <= set(self.table_columns(t))]
+        return min(fits, key=len) if fits else ()
 
     def label(self) -> str:
         parts = [f"{d} (→ {self.hierarchy[d]})" if d in self.hierarchy else d for d in self.dims]
@@ -75,7 +88,8 @@ class ReleaseSpec:
             return Structure(f"{'+'.join(sorted(dims)) or 'totaal'}", dims, "sum_of_cells",
                              {k: v for k, v in hier.items() if k in dims})
         fits = [s for s in self.structures
-                if set(cols) <= set(s.columns) and all(s.hierarchy.get(k) == v for k, v in hier.items())]
+                if set(cols) <= set(s.columns) and all(s.hierarchy.get(k) == v for k, v in hier.items())
+                and s.sub_table(cols) != ()]
         if not fits:
             from stadslab.errors import PrivacyError
 
@@ -104,7 +118,8 @@ def release_spec(d: Any) -> ReleaseSpec:
     raw = d.release or {}
     if raw:
         structures = tuple(Structure(s["id"], tuple(s["dims"]), s.get("margins", "sum_of_cells"),
-                                     dict(s.get("hierarchy") or {}), s.get("period")) for s in raw["structures"])
+                                     dict(s.get("hierarchy") or {}), s.get("period"),
+                                     tuple(tuple(t) for t in s.get("tables") or ())) for s in raw["structures"])
         return ReleaseSpec(tuple(raw["dimensions"]), structures, True)
     bad = forbidden_dimensions(d)
     dims = [c for c in derived_columns(d)]
@@ -146,6 +161,9 @@ def release_problems(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
         for child in (s.get("hierarchy") or {}):
             if child not in s["dims"]:
                 yield f"{where}.hierarchy", f"'{child}' moet in dims staan"
+        for k, sub in enumerate(s.get("tables") or []):
+            if not set(sub) <= set(s["dims"]):
+                yield f"{where}.tables[{k}]", f"{sorted(set(sub) - set(s['dims']))} staan niet in dims"
         if PERIOD_COLUMN in s["dims"] and not s.get("period"):
             yield f"{where}.period", f"'{PERIOD_COLUMN}' als dimensie vraagt period: {{field, grain}}"
         if s.get("period"):

@@ -29,7 +29,7 @@ from stadslab.catalog.release_rules import PERIOD_COLUMN, Structure, derived_col
 from stadslab.errors import AnalysisError, PrivacyError, StadslabError
 from stadslab.privacy.access import User, check
 from stadslab.privacy.audit import AuditEntry, AuditLog
-from stadslab.privacy.gate import DEFAULT_MIN_CELL, SuppressionStore, TableStructure, protect
+from stadslab.privacy.gate import DEFAULT_MIN_CELL, SuppressionStore, TableStructure, protect, protect_linked
 from stadslab.privacy.gate.recode import recode_small_categories
 from stadslab.warehouse.store import Warehouse
 
@@ -72,7 +72,7 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                       filters: dict[str, list[Any]] | None = None, hierarchy: dict[str, str] | None = None,
                       audit: AuditLog, store: SuppressionStore | None = None, route: str = "cli:aggregate",
                       version: int | None = None, link: list[Dataset] | None = None,
-                      link_on: dict[str, str] | None = None) -> Release:
+                      link_on: dict[str, str] | None = None, table: Any = None) -> Release:
     """Count persons (or rows, for non-personal data) per ``by`` group, gated where the catalog says so.
 
     ``link``: other datasets whose persons are looked up by pseudonym (the Dynamisch Data Dashboard's
@@ -93,11 +93,9 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                                     {"by": by, "filters": filters}, None, allowed=False, reason=perm.reason))
         perm.require(dataset)
     try:
-        if restricted and user.scope:   # a partner (school, buurtteam) gets the slice at its own school / wijk
-            filters = _scoped_filters(dataset, user, list(by), filters)
         return _release(wh, dataset, perm, user=user, purpose=purpose, by=list(by), filters=filters,
                         hierarchy=hierarchy, audit=audit, store=store, route=route, version=version, link=link,
-                        link_on=link_on)
+                        link_on=link_on, table=table)
     except StadslabError as exc:
         if restricted:   # a read that fails after access was granted is a read attempt all the same
             audit.append(AuditEntry(user.id, role, purpose, dataset.id, version, route,
@@ -106,31 +104,10 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
         raise
 
 
-def _scoped_filters(dataset: Dataset, user: User, by: list[str], filters: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """The request of a scoped user (``User.scope``, e.g. {school: S003}) as a slice at its own scope.
-
-    The scope becomes a whole-category filter, so ``_release`` protects the *full* declared structure
-    that holds the scope column and then slices it — the same protected table everybody's slices come
-    from, never a table protected over the subset only (that would open differencing against the
-    analyst's figures). Another school / wijk, or a dataset or table without the scope column, is refused."""
-    known = {f.name for f in dataset.fields} | set(derived_columns(dataset))
-    out = {k: list(v) for k, v in filters.items()}
-    for key, own in user.scope.items():
-        if key not in known:
-            raise PrivacyError(f"uw rol ziet alleen cijfers van {key} {own}, en '{dataset.id}' heeft geen {key}",
-                               hint="deze gegevens zijn voor uw rol niet beschikbaar")
-        asked = [str(v) for v in out.get(key, [])]
-        if any(v != own for v in asked):
-            raise PrivacyError(f"u vraagt cijfers van {key} {', '.join(a for a in asked if a != own)}; uw rol ziet "
-                               f"alleen {key} {own}", hint=f"vraag alleen naar {key} {own}")
-        out[key] = [own]
-    return out
-
-
 def _release(wh: Warehouse, dataset: Dataset, perm, *, user: User, purpose: str | None, by: list[str],
              filters: dict[str, list[Any]], hierarchy: dict[str, str] | None, audit: AuditLog,
              store: SuppressionStore | None, route: str, version: int | None, link: list[Dataset] | None,
-             link_on: dict[str, str] | None) -> Release:
+             link_on: dict[str, str] | None, table: Any = None) -> Release:
     role = ",".join(user.roles)
     if len(set(by)) != len(by):
         raise AnalysisError(f"'{', '.join(c for c in dict.fromkeys(by) if by.count(c) > 1)}' staat meer dan "
@@ -144,7 +121,9 @@ def _release(wh: Warehouse, dataset: Dataset, perm, *, user: User, purpose: str 
         raise AnalysisError(f"dataset '{dataset.id}' is nog niet geladen")
     columns = [*by, *[c for c in filters if c not in by]]
     link_cols = {f"in_{o.id}": o for o in link or []}
-    t = wh.table(dataset.id, version)
+    # ``table``: a derived person-level Ibis table read instead of the stored version (the profiles of the
+    # Dynamisch Data Dashboard over the linked frame, analyses/sociaal/profiles.py); same access, gate, audit
+    t = table if table is not None else wh.table(dataset.id, version)
     spec = release_spec(dataset)
     if not spec.declared and PERIOD_COLUMN in t.columns:   # a publication's period column (portal) is a dimension
         spec = dataclasses.replace(spec, dimensions=(*spec.dimensions, PERIOD_COLUMN))
@@ -221,14 +200,25 @@ def _release(wh: Warehouse, dataset: Dataset, perm, *, user: User, purpose: str 
         min_cell = max(DEFAULT_MIN_CELL, int((dataset.privacy or {}).get("min_cell", DEFAULT_MIN_CELL)))
         dims = list(structure.dims)
         hier = {k: v for k, v in structure.hierarchy.items() if k in dims}
-        pt = protect(counts, count="n", dims=dims, hierarchy=hier or None, min_cell=min_cell, store=store,
-                     structure_id=_store_key(dataset, structure, person.name))
+        # privacy.absent: structural — every empty combination is treated as known to the attacker (e.g. the
+        # atoms two nested profiles exclude) and never used as a complementary suppression
+        absent = "structural" if (dataset.privacy or {}).get("absent") == "structural" else "zero"
+        sub = structure.sub_table([*by, *filters])   # the request's own columns (``columns`` is the cover now)
+        if sub:   # a cover with published sub-tables: all of them protected together (ADR 0001 §4.4)
+            pts = protect_linked(counts, count="n", dims=dims, tables=[list(x) for x in structure.tables],
+                                 hierarchy=hier or None, min_cell=min_cell, store=store, absent=absent,
+                                 structure_id=_store_key(dataset, structure, person.name))
+            pt = pts[structure.tables.index(sub)]
+        else:
+            pt = protect(counts, count="n", dims=dims, hierarchy=hier or None, min_cell=min_cell, store=store,
+                         structure_id=_store_key(dataset, structure, person.name), absent=absent)
         if store is not None:
             store.save()
         # the request is a slice: one whole category per filter, the total of every other dimension
         wanted = [*by, *[p for c in by for p in [structure.hierarchy.get(c)] if p and p not in by]]
         chosen = {k: v[0] for k, v in filters.items()}
-        chosen.update({c: TOTAL for c in structure.columns if c not in wanted and c not in chosen})
+        chosen.update({c: TOTAL for c in (structure.table_columns(sub) if sub else structure.columns)
+                       if c not in wanted and c not in chosen})
         frame = pt.select(public=True, **chosen) if chosen else pt.to_pandas(public=True)
         frame = frame[[c for c in frame.columns if c in wanted or c in ("n", "suppressed")]]
         provenance.update(min_cell=min_cell, gate=pt.provenance.get("algorithm"), structure=structure.id,
