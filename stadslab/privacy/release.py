@@ -93,6 +93,8 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                                     {"by": by, "filters": filters}, None, allowed=False, reason=perm.reason))
         perm.require(dataset)
     try:
+        if restricted and user.scope:   # a partner (school, buurtteam) gets the slice at its own school / wijk
+            filters = _scoped_filters(dataset, user, list(by), filters)
         return _release(wh, dataset, perm, user=user, purpose=purpose, by=list(by), filters=filters,
                         hierarchy=hierarchy, audit=audit, store=store, route=route, version=version, link=link,
                         link_on=link_on, table=table)
@@ -102,6 +104,27 @@ def release_aggregate(wh: Warehouse, dataset: Dataset, *, user: User, purpose: s
                                     {"by": by, "filters": filters}, None, allowed=False,
                                     reason=f"geweigerd: {exc.message}"[:500]))
         raise
+
+
+def _scoped_filters(dataset: Dataset, user: User, by: list[str], filters: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The request of a scoped user (``User.scope``, e.g. {school: S003}) as a slice at its own scope.
+
+    The scope becomes a whole-category filter, so ``_release`` protects the *full* declared structure
+    that holds the scope column and then slices it — the same protected table everybody's slices come
+    from, never a table protected over the subset only (that would open differencing against the
+    analyst's figures). Another school / wijk, or a dataset or table without the scope column, is refused."""
+    known = {f.name for f in dataset.fields} | set(derived_columns(dataset))
+    out = {k: list(v) for k, v in filters.items()}
+    for key, own in user.scope.items():
+        if key not in known:
+            raise PrivacyError(f"uw rol ziet alleen cijfers van {key} {own}, en '{dataset.id}' heeft geen {key}",
+                               hint="deze gegevens zijn voor uw rol niet beschikbaar")
+        asked = [str(v) for v in out.get(key, [])]
+        if any(v != own for v in asked):
+            raise PrivacyError(f"u vraagt cijfers van {key} {', '.join(a for a in asked if a != own)}; uw rol ziet "
+                               f"alleen {key} {own}", hint=f"vraag alleen naar {key} {own}")
+        out[key] = [own]
+    return out
 
 
 def _release(wh: Warehouse, dataset: Dataset, perm, *, user: User, purpose: str | None, by: list[str],
