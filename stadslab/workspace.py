@@ -167,6 +167,7 @@ def init_workspace(root: Path, *, demo: bool = False, municipality: str | None =
             shutil.copy2(yml, root / "catalog" / yml.name)
         shutil.copytree(DEMO_DATA, root / "data", dirs_exist_ok=True)
         shutil.copytree(DEMO_CATALOG.parent / "projects", root / "projects", dirs_exist_ok=True)  # project register
+        shutil.copytree(DEMO_CATALOG.parent / "profielen", root / "profielen", dirs_exist_ok=True)  # DDD profiles
         build_social_demo(root)   # simulated source holders pseudonymise their files next to the workspace
         from stadslab.demo.weesfietsen_sim import build_demo as build_weesfietsen
 
