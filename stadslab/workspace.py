@@ -53,11 +53,17 @@ DEMO_USERS = [
      "purposes": ["veiligheid", "beheer"]},
     {"id": "privacy", "name": "Privacyfunctionaris", "password": "privacy-demo", "roles": ["privacyfunctionaris"],
      "purposes": ["toezicht"]},
+    {"id": "school", "name": "Schoolleider (gesimuleerde school S020)", "password": "school-demo", "roles": ["school"],
+     "purposes": ["sociaal_domein"], "scope": {"school": "S020"}},
+    {"id": "buurtteam", "name": "Buurtteam (wijk WK034403)", "password": "buurtteam-demo", "roles": ["buurtteam"],
+     "purposes": ["sociaal_domein"], "scope": {"wijk_code": "WK034403"}},
 ]
 DEMO_ACCESS = {
     "roles": {"analist": "Analist van het datalab", "sociaal_analist": "Analist sociaal domein (Dynamisch Data Dashboard)",
               "professional": "Professional in het veld: wijkmanager, handhaver, buurtteam, politiepartner",
-              "privacyfunctionaris": "Privacyfunctionaris: ziet het auditlog, leest geen persoonsgegevens"},
+              "privacyfunctionaris": "Privacyfunctionaris: ziet het auditlog, leest geen persoonsgegevens",
+              "school": "Partner school: ziet alleen beveiligde aggregaten van de eigen school (Dynamisch Data Dashboard)",
+              "buurtteam": "Partner buurtteam: ziet alleen beveiligde aggregaten van de eigen wijk (Dynamisch Data Dashboard)"},
     "purposes": {"veiligheid": "Gebiedsgerichte aanpak veiligheid (hotspots, inzet flexteam)",
                  "sociaal_domein": "Dynamisch Data Dashboard sociaal domein",
                  "beheer": "Beheer openbare ruimte", "onderzoek": "Onderzoek en statistiek",
@@ -169,6 +175,9 @@ def init_workspace(root: Path, *, demo: bool = False, municipality: str | None =
         shutil.copytree(DEMO_CATALOG.parent / "projects", root / "projects", dirs_exist_ok=True)  # project register
         shutil.copytree(DEMO_CATALOG.parent / "profielen", root / "profielen", dirs_exist_ok=True)  # DDD profiles
         build_social_demo(root)   # simulated source holders pseudonymise their files next to the workspace
+        from stadslab.demo.ddd_pipeline import build_ddd_demo
+
+        build_ddd_demo(root)      # Dynamisch Data Dashboard: holders pseudonymise, the data lab re-keys (project ddd)
         from stadslab.demo.weesfietsen_sim import build_demo as build_weesfietsen
 
         build_weesfietsen(root, DEMO_DATA)   # simulated orphan-bicycle history (docs/weesfietsen.md)

@@ -151,6 +151,7 @@ class Dataset:
     access: Access = Access()
     publications: tuple[dict[str, Any], ...] = ()
     release: dict[str, Any] = dc_field(default_factory=dict)  # personal data: dimensions, structures (catalog/release_rules.py)
+    governance: dict[str, Any] = dc_field(default_factory=dict)  # convenant, bewaartermijn, dpia (ingest/retention.py)
     stream: StreamSpec | None = None  # set for update_frequency: realtime datasets
     file: Path | None = None          # the YAML it came from
     sha256: str = ""                  # hash of that YAML: the catalog version of this entry
@@ -197,6 +198,7 @@ class Dataset:
                           fields={k: tuple(v) for k, v in (access.get("fields") or {}).items()}),
             publications=tuple(d.get("publications") or ()),
             release=dict(d.get("release") or {}),
+            governance=dict(d.get("governance") or {}),
             stream=StreamSpec.from_dict(d["stream"]) if d.get("stream") else None,
             file=file, sha256=sha256,
         )

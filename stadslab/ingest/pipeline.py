@@ -248,6 +248,8 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
             extra = {"rows_loaded": rows, "rows_read": rows}
         else:
             extra = {"rows_loaded": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
+        from stadslab.ingest.retention import apply_retention  # governance.bewaartermijn: expired rows out
+        apply_retention(con, ds, table, provenance, extra, data_dir)
         if measure is not None:
             extra["area_stats"] = measure(con, table)
         if lake is not None:  # the cluster's copy, complete before the DuckDB commit (warehouse/lake.py)
