@@ -21,3 +21,43 @@ def frame_df():
 def frame(frame_df):
     con = ibis.duckdb.connect()
     return con.create_table("linked", frame_df)
+
+
+AREAS = ("utrecht_buurten_2024", "utrecht_wijken_2024")
+SCALE = 0.1
+PARTNER = {"id": "school3", "name": "Zorgcoördinator school S003", "password": "school3-demo", "roles": ["school"],
+           "purposes": ["sociaal_domein"], "scope": {"school": "S003"}}
+
+
+@pytest.fixture(scope="session")
+def ddd_ws(tmp_path_factory) -> Path:
+    """A workspace with the area registry and helper A's SIMULATED DDD sources (scale 0.1), loaded through
+    the real chain (holders pseudonymise, the lab re-keys, ``stadslab refresh``)."""
+    import shutil
+
+    import yaml
+
+    from stadslab.demo.ddd_pipeline import build_ddd_demo
+    from stadslab.privacy.passwords import hash_password
+    from stadslab.workspace import DEMO_CATALOG, DEMO_DATA, demo_config, init_workspace
+    from stadslab.operations import refresh_changed
+    from stadslab.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("ddd") / "ws"
+    init_workspace(root)
+    config = demo_config()
+    partner = {k: v for k, v in PARTNER.items() if k != "password"} | {"password_hash": hash_password(PARTNER["password"])}
+    config["access"]["users"].append(partner)
+    (root / "stadslab.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    for ds in AREAS:
+        entry = yaml.safe_load((DEMO_CATALOG / f"{ds}.yaml").read_text(encoding="utf-8"))
+        shutil.copy2(DEMO_CATALOG / f"{ds}.yaml", root / "catalog" / f"{ds}.yaml")
+        dst = root / "data" / entry["source"]["path"]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(DEMO_DATA / entry["source"]["path"], dst)
+    build_ddd_demo(root, scale=SCALE)
+    w = Workspace(root)
+    with w.warehouse() as wh:           # what 'stadslab refresh' does, in this process (saves a start-up)
+        done = refresh_changed(w, wh, w.catalog())
+    assert all(r["status"] == "geladen" for r in done) and len(done) == 6, done
+    return root

@@ -60,12 +60,15 @@ def test_balance_smd_by_hand_and_weighting_removes_imbalance():
     assert fit.ci[0] < -1.5 < fit.ci[1]
 
 
-def test_extreme_propensities_are_clipped_and_counted():
+def test_extreme_weights_are_clipped_and_counted():
+    # strong selection on x: some weights would exceed 100 (treated with e < 0.01, controls with e > 0.99)
     rng = np.random.default_rng(9)
-    n = 2000
-    x = rng.normal(size=n) * 4
-    t = (rng.random(n) < 1 / (1 + np.exp(-3 * x))).astype(float)
+    n = 4000
+    x = rng.normal(size=n) * 3
+    t = (rng.random(n) < 1 / (1 + np.exp(-(-2 + 2 * x)))).astype(float)
     y = x + t + rng.normal(size=n)
     fit = aipw(y, t, x[:, None], ["x"])
-    assert fit.clipped_share > 0.2
-    assert fit.propensity_range["behandeld"][1] > 1 - CLIP
+    e = sm.Logit(t, sm.add_constant(x)).fit(disp=0).predict()
+    expected = np.mean(((t == 1) & (e < CLIP)) | ((t == 0) & (e > 1 - CLIP)))
+    assert expected > 0 and fit.clipped_share == pytest.approx(expected)
+    assert fit.propensity_range["behandeld"][0] < CLIP or fit.propensity_range["controle"][1] > 1 - CLIP

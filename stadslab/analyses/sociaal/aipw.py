@@ -16,7 +16,8 @@ influence-function one, sqrt(var(ψ_i) / n) (Lunceford & Davidian 2004, eq. 21),
 with statsmodels' GMM standard error on a small data set.
 
 Overlap: propensities are clipped to [CLIP, 1 − CLIP] (the same bounds statsmodels' AIPW moments use),
-so no weight exceeds 1 / CLIP; the share of clipped observations is reported. Balance: standardised
+so no weight exceeds 1 / CLIP; the share of observations whose weight was cut (treated with e < CLIP,
+controls with e > 1 − CLIP) is reported. Balance: standardised
 mean differences (treated − control, divided by the pooled standard deviation sqrt((s1² + s0²) / 2))
 before and after inverse probability weighting (Austin & Stuart 2015, *Stat Med* 34:3661); |SMD| > 0.1
 is the usual flag of imbalance.
@@ -79,7 +80,7 @@ def _propensity(t: np.ndarray, Xc: np.ndarray) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # (quasi-)separation warnings: the clipping below handles extremes
         try:
-            res = sm.Logit(t, Xc).fit(method="newton", maxiter=50, disp=0)
+            res = sm.Logit(t, Xc, check_rank=False).fit(method="newton", maxiter=50, disp=0)
             p = res.predict()
             if not np.all(np.isfinite(p)):
                 raise np.linalg.LinAlgError("niet-eindige propensity")
@@ -132,7 +133,8 @@ def aipw(y: np.ndarray, t: np.ndarray, X: np.ndarray, names: list[str], *, clip:
     Xc = sm.add_constant(X, has_constant="add")
     e_raw, res_sel = _propensity(t, Xc)
     e = np.clip(e_raw, clip, 1 - clip)
-    clipped = float(np.mean((e_raw < clip) | (e_raw > 1 - clip)))
+    # a weight is cut only where it would be extreme: 1/e for a treated, 1/(1 − e) for a control
+    clipped = float(np.mean(((t == 1) & (e_raw < clip)) | ((t == 0) & (e_raw > 1 - clip))))
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -108,7 +108,23 @@ def resolve(frame, *, outcome: str, treatment: str, confounders: list[str], by: 
     if by is not None:
         f = f.mutate(_by=f[by].cast("string").fill_null(UNKNOWN))
     cat = [c for c in confounders if _is_categorical(frame, c)]
+    # only what the estimate needs, computed once in the warehouse (a temporary table, released by the caller)
+    f = f.select(PERSON, "_y", "_t", *(["_by"] if by is not None else []), *confounders)
     return Spec(f, outcome, treatment, by, list(confounders), cat, [c for c in confounders if c not in cat])
+
+
+def materialise(spec: Spec) -> Spec:
+    """The narrow frame as a temporary table in the warehouse engine: the linked frame's joins run once,
+    not once per query below. ``release(spec)`` drops it."""
+    spec.frame = spec.frame.cache()
+    return spec
+
+
+def release(spec: Spec) -> None:
+    try:
+        spec.frame.release()
+    except Exception:   # not a cached table (or already dropped): nothing held
+        pass
 
 
 def cell_counts(spec: Spec):

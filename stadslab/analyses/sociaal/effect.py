@@ -116,10 +116,13 @@ def estimate_on_frame(frame, *, outcome: str, treatment: str, confounders: list[
                       min_cell: int = DEFAULT_MIN_CELL, scope: dict[str, Any] | None = None) -> EffectResult:
     """The estimate on an Ibis table shaped like the linked frame (no access check, no audit: the caller's)."""
     frame = design.apply_scope(frame, scope)
-    spec = design.resolve(frame, outcome=outcome, treatment=treatment, confounders=confounders, by=by)
-    counts = design.cell_counts(spec)
-    gate = _gate(counts, by, min_cell)
-    data = design.matrix(spec, levels=[g for g in gate["levels"]])
+    spec = design.materialise(design.resolve(frame, outcome=outcome, treatment=treatment, confounders=confounders,
+                                             by=by))
+    try:
+        gate = _gate(design.cell_counts(spec), by, min_cell)
+        data = design.matrix(spec, levels=list(gate["levels"]))
+    finally:
+        design.release(spec)
     result = EffectResult(None, None, METHOD, gate["total"].get(1), gate["total"].get(0), outcome, treatment,
                           list(confounders), by=by, provenance={"publicatiepoort": gate["provenance"],
                                                                "min_cell": min_cell, "scope": scope or None})
@@ -142,7 +145,8 @@ def estimate_on_frame(frame, *, outcome: str, treatment: str, confounders: list[
             row.update(status="geen schatting: het model is niet te schatten in deze groep", estimate=None, ci=None)
         else:
             row.update(status=ESTIMATED, estimate=fit.ate, ci=[fit.ci[0], fit.ci[1]], naive=fit.naive,
-                       max_abs_smd_na_weging=round(fit.max_abs_smd_after, 3),
+                       max_abs_smd_na_weging=round(max((abs(b.smd_after) for b in fit.balance
+                                                        if b.n_level_min >= min_cell), default=0.0), 3),
                        aandeel_begrensd=round(fit.clipped_share, 4), caveat=_caveat(fit, spec.confounder_labels))
         result.groups.append(row)
     return result
@@ -218,21 +222,13 @@ def _gate(counts, by: str | None, min_cell: int) -> dict[str, Any]:
             "provenance": {k: pt.provenance[k] for k in ("algorithm", "min_cell", "method")}}
 
 
-def linked_sources_of(catalog, wh) -> dict[str, int | None]:
-    from stadslab.analyses.sociaal import linked
-
-    src = linked.linked_sources(catalog) if hasattr(linked, "linked_sources") else None
-    ids = list(src) if src else ["ddd_verzuim", "ddd_uitkeringen", "ddd_zrm", "ddd_trajecten"]
-    return {d: wh.current_version(d) for d in ids}
-
-
 def estimate_effect(wh, catalog, *, user: User, purpose: str | None, audit: AuditLog, outcome: str, treatment: str,
                     confounders: list[str], by: str | None = None, route: str = "cli:effect",
                     dataset: str = "ddd_verzuim") -> EffectResult:
     """Access check on every linked source → estimate in the lab → gated aggregates → audit per source."""
     from stadslab.analyses.sociaal import linked
 
-    sources = linked_sources_of(catalog, wh)
+    sources = linked.linked_sources(catalog, wh)        # {dataset: current version}, pinned below
     if dataset not in sources:
         raise AnalysisError(f"'{dataset}' is geen bron van de gekoppelde tabel",
                             hint="uitkomsten komen uit: " + ", ".join(sources))
@@ -256,7 +252,7 @@ def estimate_effect(wh, catalog, *, user: User, purpose: str | None, audit: Audi
     try:
         var = parse_treatment(treatment)
         min_cell = max(min_cell_for(e) for e in entries.values())
-        result = estimate_on_frame(linked.linked_frame(wh, catalog), outcome=outcome, treatment=var,
+        result = estimate_on_frame(linked.linked_frame(wh, catalog, versions=sources), outcome=outcome, treatment=var,
                                    confounders=confounders, by=by, min_cell=min_cell, scope=scope)
     except StadslabError as exc:
         log(False, f"geweigerd: {exc.message}"[:500], None)
