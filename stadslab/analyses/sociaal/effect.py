@@ -164,7 +164,8 @@ def _fill(result: EffectResult, fit: AIPWFit, min_cell: int) -> None:
     result.estimate, result.ci = fit.ate, (fit.ci[0], fit.ci[1])
     result.naive = {"estimate": fit.naive, "ci": [fit.naive_ci[0], fit.naive_ci[1]],
                     "tekst": "verschil van gemiddelden behandeld − controle, zonder correctie voor verstoring"}
-    result.overlap = {"regel": f"propensity begrensd op [{CLIP:g}, {1 - CLIP:g}] (gewichten hoogstens {1 / CLIP:g})",
+    result.overlap = {"regel": (f"propensity begrensd op [{CLIP:g}; {1 - CLIP:g}] (gewichten hoogstens {1 / CLIP:g}); "
+                                "afgekapt: behandeld met een lagere, controle met een hogere kans").replace(".", ","),
                       "aandeel_begrensd": round(fit.clipped_share, 4),
                       "zwak": fit.clipped_share > WEAK_OVERLAP,
                       "propensity_bereik": {k: [round(a, 4), round(b, 4)] for k, (a, b) in fit.propensity_range.items()}}
