@@ -186,7 +186,7 @@ def definition_hash(voorwaarden: dict[str, Any]) -> str:
 def read_definitions(ws_root: str | Path) -> list[dict[str, Any]]:
     folder = Path(ws_root) / PROFILE_DIR
     out = []
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+    for path in sorted(f for f in folder.glob("*.yaml") if not f.name.startswith(".")) if folder.is_dir() else []:
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:

@@ -36,9 +36,11 @@ from typing import Any
 
 import pandas as pd
 
-from stadslab.analyses.sociaal.profile_defs import Profile, condition_expr, read_definitions, versioned
+import yaml
+
+from stadslab.analyses.sociaal.profile_defs import PROFILE_DIR, Profile, condition_expr, read_definitions, versioned
 from stadslab.catalog.model import Dataset
-from stadslab.errors import AccessDenied, AnalysisError
+from stadslab.errors import AccessDenied, AnalysisError, CatalogError
 from stadslab.privacy.access import User, check
 from stadslab.privacy.audit import AuditEntry, AuditLog
 from stadslab.privacy.gate import DEFAULT_MIN_CELL, SuppressionStore
@@ -49,6 +51,7 @@ PERSON = "leerling_schooljaar"          # the counted unit: one pupil in one sch
 LEVELS = {"wijk_code": "wijk", "buurt_code": "buurt", "school": "school"}
 MAX_FAMILY = 6                          # cover size grows 3^k; 6 flags ≈ 400 k cells at buurt level
 SUPPRESSED = "onderdrukt"
+SETTINGS_FILE = ".instellingen.yaml"
 
 
 def load_profiles(ws_root: str | Path) -> list[Profile]:
@@ -74,7 +77,26 @@ def derived_table(linked: Any, profiles: list[Profile]) -> Any:
                          **{PERSON: linked.pseudo_id.concat("|", linked.schooljaar)}, **flags)
 
 
-def derived_dataset(profiles: list[Profile], sources: list[Dataset]) -> Dataset:
+def buurt_level(ws_root: str | Path) -> bool:
+    """Is the buurt level published? (``profielen/.instellingen.yaml``: ``buurtniveau: ja|nee``, default ja)
+
+    Wijk and buurt figures must come from one cover (buurt → wijk) to resist differencing between the two
+    levels; protecting the many small buurt cells then costs wijk-level detail. Without the buurt level
+    the wijk figures come from a wijk cover alone (far fewer suppressions)."""
+    path = Path(ws_root) / PROFILE_DIR / SETTINGS_FILE
+    if not path.exists():
+        return True
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"geen geldige YAML: {exc}", file=str(path)) from None
+    value = raw.get("buurtniveau", "ja") if isinstance(raw, dict) else None
+    if value not in ("ja", "nee", True, False):
+        raise CatalogError(f"buurtniveau moet ja of nee zijn, niet {value!r}", file=str(path), key_path="buurtniveau")
+    return value in ("ja", True)
+
+
+def derived_dataset(profiles: list[Profile], sources: list[Dataset], *, buurt: bool = True) -> Dataset:
     """The synthesised catalog entry of the derived table: personal data, readable by the roles and for the
     purposes that every linked source allows, released only as the declared covers' sub-tables."""
     roles = set.intersection(*[set(d.access.roles) for d in sources]) if sources else set()
@@ -94,19 +116,21 @@ def derived_dataset(profiles: list[Profile], sources: list[Dataset]) -> Dataset:
         "release": {
             "dimensions": ["buurt_code", "wijk_code", "school", "schooljaar", *flags],
             "structures": [
-                {"id": "buurt_profielen", "dims": ["buurt_code", "schooljaar", *flags],
-                 "hierarchy": {"buurt_code": "wijk_code"}, "margins": "persons_distinct",
-                 "tables": [["buurt_code", "schooljaar", f] for f in flags]},
+                ({"id": "buurt_profielen", "dims": ["buurt_code", "schooljaar", *flags],
+                  "hierarchy": {"buurt_code": "wijk_code"}, "margins": "persons_distinct",
+                  "tables": [["buurt_code", "schooljaar", f] for f in flags]} if buurt else
+                 {"id": "wijk_profielen", "dims": ["wijk_code", "schooljaar", *flags], "margins": "persons_distinct",
+                  "tables": [["wijk_code", "schooljaar", f] for f in flags]}),
                 {"id": "school_profielen", "dims": ["school", "schooljaar", *flags], "margins": "persons_distinct",
                  "tables": [["school", "schooljaar", f] for f in flags]}]}})
 
 
 def linked_input(wh: Any, catalog: Any) -> tuple[Any, list[Dataset]]:
-    """Helper A's linked frame and the datasets it reads."""
-    from stadslab.analyses.sociaal import linked as linked_mod
+    """The linked frame (versions pinned to what is current now) and the datasets it reads."""
+    from stadslab.analyses.sociaal.linked import linked_frame, linked_sources
 
-    ids = linked_mod.linked_sources(catalog)
-    return linked_mod.linked_frame(wh, catalog), [catalog.get(d) for d in ids]
+    versions = linked_sources(catalog, wh)
+    return linked_frame(wh, catalog, versions=versions), [catalog.get(d) for d in versions]
 
 
 def _audit_refusal(audit: AuditLog, user: User, purpose: str | None, dataset: str, version: Any, route: str,
@@ -148,10 +172,14 @@ def profile_view(wh: Any, catalog: Any, ws_root: str | Path, *, user: User, purp
         reason = f"profiel '{profile.id}' is vastgelegd voor doel '{profile.doel}', niet voor '{purpose}'"
         _audit_refusal(audit, user, purpose, DERIVED_ID, profile.versie, route, what, reason)
         raise AccessDenied(reason, hint=f"vraag het profiel op met --purpose {profile.doel}")
-    dataset = derived_dataset(profiles, sources)
+    dataset = derived_dataset(profiles, sources, buurt=buurt_level(ws_root))
     table = derived_table(linked, profiles)
     store = store if store is not None else SuppressionStore(suppression_store_path(ws_root))
     filters = {"schooljaar": [schooljaar]} if schooljaar else None
+    if level == "buurt_code" and not buurt_level(ws_root):
+        raise AnalysisError("profielen op buurtniveau staan uit in deze werkruimte",
+                            hint=f"kies wijk of school, of zet 'buurtniveau: ja' in {PROFILE_DIR}/{SETTINGS_FILE} "
+                                 "(dat kost detail op wijkniveau, docs/sociaal.md)")
     rel = release_aggregate(wh, dataset, user=user, purpose=purpose, by=[level, "schooljaar", profile.flag],
                             filters=filters, audit=audit, store=store, route=route, version=profile.versie,
                             table=table)
