@@ -39,6 +39,7 @@ app.add_typer(project_cmds.app, name="project", help="Projectregister: ladder, o
 app.add_typer(route_cmds.app, name="route", help="Routes plannen: containers legen met stortritten.")
 app.add_typer(stream_cmds.app, name="stream", help="Realtime sensorstreams: HTTP/MQTT, stand, dead letters, simulator.")
 app.add_typer(weesfietsen_cmds.app, name="weesfietsen", help="Weesfietsen: labelen, hercontroleren, verwijderen.")
+app.add_typer(__import__("stadslab.cli.profiel", fromlist=["app"]).app, name="profiel", help="Profielen (Dynamisch Data Dashboard): lijst, toon, tel via de publicatiepoort.")
 try:  # the web app (stadslab/web) is optional for the source-holder kit's core install
     from stadslab.cli.serve import serve as _serve
 
