@@ -6,14 +6,19 @@ gate on every count, audit per source) — the same function the /sociaal page c
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from stadslab.cli.aggregate import login
-from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, print_json, read_warehouse, workspace
+from stadslab.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    print_json,
+    read_warehouse,
+    workspace,
+)
 from stadslab.privacy.audit import AuditLog
 
 
@@ -25,10 +30,10 @@ def effect(dataset: str = typer.Argument(..., help="Dataset met de uitkomst, bij
            outcome: str = typer.Option(..., "--outcome", help="Uitkomst, bijv. verzuim_pct_volgend of zrm_financien_verandering"),
            treatment: str = typer.Option(..., "--treatment", help="DATASET[:PSEUDONIEMKOLOM], bijv. ddd_trajecten:pseudo_id_ouder"),
            confounders: str = typer.Option(..., "--confounders", help="Kenmerken om voor te corrigeren, komma-gescheiden, bijv. bijstand,zrm_financien,verzuim_pct,schoolsoort"),
-           by: Optional[str] = typer.Option(None, "--by", help="Schatting per groep, bijv. wijk_code of schoolsoort"),
-           user: Optional[str] = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml; wachtwoord uit $STADSLAB_PASSWORD zonder terminal"),
-           purpose: Optional[str] = typer.Option(None, "--purpose", help="Doel (doelbinding)"),
-           ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+           by: str | None = typer.Option(None, "--by", help="Schatting per groep, bijv. wijk_code of schoolsoort"),
+           user: str | None = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml; wachtwoord uit $STADSLAB_PASSWORD zonder terminal"),
+           purpose: str | None = typer.Option(None, "--purpose", help="Doel (doelbinding)"),
+           ws: str | None = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Schat het effect van buurtteamondersteuning (AIPW, dubbel robuust); alleen aggregaten via de publicatiepoort.
 
     Een groep met minder dan 15 behandelde of 15 controleleerlingen wordt geweigerd, niet afgerond.

@@ -9,7 +9,7 @@ import ibis
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from synthetic import synthetic_frame  # noqa: E402
+from synthetic import synthetic_frame
 
 
 @pytest.fixture(scope="session")
@@ -38,10 +38,15 @@ def ddd_ws(tmp_path_factory) -> Path:
     import yaml
 
     from stadslab.demo.ddd_pipeline import build_ddd_demo
-    from stadslab.privacy.passwords import hash_password
-    from stadslab.workspace import DEMO_CATALOG, DEMO_DATA, demo_config, init_workspace
     from stadslab.operations import refresh_changed
-    from stadslab.workspace import Workspace
+    from stadslab.privacy.passwords import hash_password
+    from stadslab.workspace import (
+        DEMO_CATALOG,
+        DEMO_DATA,
+        Workspace,
+        demo_config,
+        init_workspace,
+    )
 
     root = tmp_path_factory.mktemp("ddd") / "ws"
     init_workspace(root)

@@ -25,7 +25,7 @@ PSEUDONYM = re.compile(r"\b[0-9a-f]{32}\b")
 def _run(ws, user="analist", purpose="sociaal_domein", **kw):
     w = Workspace(ws)
     who = AccessConfig.from_config(w.config).user(user)
-    args = dict(outcome="verzuim_pct_volgend", treatment="ddd_trajecten:pseudo_id_ouder", confounders=CONF)
+    args = {"outcome": "verzuim_pct_volgend", "treatment": "ddd_trajecten:pseudo_id_ouder", "confounders": CONF}
     args.update(kw)
     with w.warehouse(read_only=True) as wh:
         return estimate_effect(wh, w.catalog(), user=who, purpose=purpose,
@@ -50,8 +50,11 @@ def test_interval_covers_the_planted_effect_and_the_naive_difference_does_not(dd
 
 def test_every_run_is_audited_per_source_and_a_wrong_purpose_is_refused_and_audited(ddd_ws):
     before = len(_audit(ddd_ws))
-    _run(ddd_ws, by="schoolsoort")
+    first = _run(ddd_ws, by="schoolsoort")
+    again = _run(ddd_ws, by="schoolsoort")          # the second answer comes from the result cache ...
+    assert again.to_dict() == first.to_dict()
     new = _audit(ddd_ws)[before:]
+    assert len(new) == 2 * len(SOURCES), "... and is audited all the same"
     assert {e["dataset"] for e in new if e["allowed"]} == SOURCES
     assert all(e["version"] == 1 and e["route"].startswith("test:effect") for e in new)
     before = len(_audit(ddd_ws))

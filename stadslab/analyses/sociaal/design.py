@@ -121,10 +121,7 @@ def materialise(spec: Spec) -> Spec:
 
 
 def release(spec: Spec) -> None:
-    try:
-        spec.frame.release()
-    except Exception:   # not a cached table (or already dropped): nothing held
-        pass
+    spec.frame.release()
 
 
 def cell_counts(spec: Spec):

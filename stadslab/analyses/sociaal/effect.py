@@ -25,6 +25,8 @@ What enters the process and what leaves it:
 
 from __future__ import annotations
 
+import copy
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -223,6 +225,23 @@ def _gate(counts, by: str | None, min_cell: int) -> dict[str, Any]:
             "provenance": {k: pt.provenance[k] for k in ("algorithm", "min_cell", "method")}}
 
 
+# Finished results (aggregates only, already gated) per workspace, pinned source versions and question: a page
+# reload or a second user with the same scope gets the same figures without refitting. Access is still checked
+# and every read still audited per call; a new version of any source is a new key.
+_CACHE: OrderedDict[tuple, EffectResult] = OrderedDict()
+_CACHE_SIZE = 32
+
+
+def _remember(key: tuple, result: EffectResult) -> None:
+    _CACHE[key] = copy.deepcopy(result)
+    while len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+
+
+def clear_cache() -> None:
+    _CACHE.clear()
+
+
 def estimate_effect(wh, catalog, *, user: User, purpose: str | None, audit: AuditLog, outcome: str, treatment: str,
                     confounders: list[str], by: str | None = None, route: str = "cli:effect",
                     dataset: str = "ddd_verzuim") -> EffectResult:
@@ -253,8 +272,14 @@ def estimate_effect(wh, catalog, *, user: User, purpose: str | None, audit: Audi
     try:
         var = parse_treatment(treatment)
         min_cell = max(min_cell_for(e) for e in entries.values())
-        result = estimate_on_frame(linked.linked_frame(wh, catalog, versions=sources), outcome=outcome, treatment=var,
-                                   confounders=confounders, by=by, min_cell=min_cell, scope=scope)
+        key = (str(getattr(wh, "path", id(wh))), tuple(sorted(sources.items())), outcome, var, tuple(confounders), by,
+               tuple(sorted((scope or {}).items())), min_cell)
+        result = _CACHE.get(key)
+        if result is None:
+            result = estimate_on_frame(linked.linked_frame(wh, catalog, versions=sources), outcome=outcome,
+                                       treatment=var, confounders=confounders, by=by, min_cell=min_cell, scope=scope)
+            _remember(key, result)
+        result = copy.deepcopy(result)
     except StadslabError as exc:
         log(False, f"geweigerd: {exc.message}"[:500], None)
         raise
@@ -266,5 +291,12 @@ def estimate_effect(wh, catalog, *, user: User, purpose: str | None, audit: Audi
     return result
 
 
-__all__ = ["EffectResult", "estimate_effect", "estimate_on_frame", "parse_treatment", "REFUSED",
-           "AccessDenied", "PrivacyError"]
+__all__ = [
+    "REFUSED",
+    "AccessDenied",
+    "EffectResult",
+    "PrivacyError",
+    "estimate_effect",
+    "estimate_on_frame",
+    "parse_treatment",
+]
