@@ -19,7 +19,7 @@ templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
 
 NAV = (("/", "Start"), ("/monitor", "Gebiedsmonitor"), ("/incidenten", "Incidentenkaart"),
        ("/risico", "Risicokaart"),
-       ("/overleg", "Overleg"), ("/projecten", "Projecten"), ("/ontdekken", "Ontdekken"), ("/containers", "Containers"), ("/weesfietsen", "Weesfietsen"), ("/docs", "API"))
+       ("/overleg", "Overleg"), ("/projecten", "Projecten"), ("/ontdekken", "Ontdekken"), ("/containers", "Containers"), ("/weesfietsen", "Weesfietsen"), ("/sociaal", "Sociaal"), ("/docs", "API"))
 
 
 def nl_signed(value: Any, decimals: int = 1) -> str:

@@ -8,3 +8,5 @@ from stadslab.web.pages import signalen
 from stadslab.web.pages import weesfietsen
 
 PAGES = [home, auth, monitor, incidenten, risico, overleg, projecten, ontdekken, containers_plan, containers, weesfietsen, signalen, dataset, docs]
+from stadslab.web.pages import sociaal  # noqa: E402  issue 13: dashboard sociaal domein
+PAGES.insert(PAGES.index(dataset), sociaal)
