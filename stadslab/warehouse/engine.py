@@ -97,16 +97,19 @@ class SparkWarehouse:
 
     engine = "spark"
 
-    def __init__(self, wh: Warehouse, backend, lake: lakes.Lake) -> None:
+    def __init__(self, wh: Warehouse, backend, lake: lakes.Lake, registered: set[str] | None = None) -> None:
         self._wh, self._backend, self.lake = wh, backend, lake
-        self._registered: set[str] = set()
+        # Spark views registered in the shared session (versions never change: a name stays valid)
+        self._registered: set[str] = registered if registered is not None else set()
 
     def __getattr__(self, name: str):
         return getattr(self._wh, name)
 
     @property
     def ibis(self):
-        return self._backend
+        """The Spark backend; bookkeeping schemas (``stadslab.areas``, ``stream``, ``results``…) asked for
+        by name stay on the DuckDB file, as on the DuckDB engine."""
+        return _Routed(self._backend, self._wh.ibis)
 
     @property
     def warehouse(self) -> Warehouse:
@@ -142,7 +145,27 @@ class SparkWarehouse:
         return self._wh.save_result(name, table, **kw)
 
     def cursor(self) -> "SparkWarehouse":
-        return SparkWarehouse(self._wh.cursor(), self._backend, self.lake)
+        """A request thread's view (web server): own DuckDB cursor, the one Spark session."""
+        return SparkWarehouse(self._wh.cursor(), self._backend, self.lake, self._registered)
+
+
+BOOKKEEPING = ("stadslab", "stream", "results", "route", "v")
+
+
+class _Routed:
+    """The Spark Ibis backend, except ``table(name, database=<bookkeeping schema>)``: those tables
+    (area registry, streams, stored results) live only in the DuckDB file."""
+
+    def __init__(self, spark, duck) -> None:
+        self._spark, self._duck = spark, duck
+
+    def table(self, name: str, database=None, **kw):
+        if database in BOOKKEEPING:
+            return self._duck.table(name, database=database, **kw)
+        return self._spark.table(name, database=database, **kw) if database else self._spark.table(name, **kw)
+
+    def __getattr__(self, name: str):
+        return getattr(self._spark, name)
 
 
 def wrap(root: Path, config: dict[str, Any], wh: Warehouse):

@@ -248,8 +248,9 @@ def reconcile(con: duckdb.DuckDBPyConnection, lake: Lake, *, export_missing: boo
     with ``export_missing``, write the lake copy of current versions that lack one. Local lakes."""
     report: dict[str, list[str]] = {"removed": [], "exported": []}
     root = lake.local
-    if root is None or not root.exists():
+    if root is None or not (root.exists() or (export_missing and current)):
         return report
+    root.mkdir(parents=True, exist_ok=True)      # a lake configured after the fact: its folder may not exist yet
     known = committed(con)
     for base in [root, root / RESTRICTED_DIR]:
         if not base.exists():

@@ -18,6 +18,7 @@ from pathlib import Path
 from stadslab.catalog.loader import Catalog
 from stadslab.privacy.access import AccessConfig
 from stadslab.privacy.audit import AuditLog
+from stadslab.warehouse.engine import wrap
 from stadslab.warehouse.store import Warehouse
 from stadslab.workspace import Workspace
 
@@ -29,6 +30,9 @@ class AppState:
         self.workspace = workspace
         self._wh = Warehouse.open(workspace.warehouse_path, read_only=read_only,
                                   restricted_path=workspace.restricted_path, restricted_ids=workspace.restricted_ids())
+        # the workspace's engine, as the CLI's Workspace.warehouse(): with ``engine: spark`` analyses read the
+        # lake on the cluster; bookkeeping, the gate and the audit stay here (docs/scale.md)
+        self._engine_wh = wrap(workspace.root, workspace.config, self._wh)
         self._local = threading.local()
         self.write_lock = threading.Lock()
         self.generation = 0  # bumped after every refresh, so caches keyed on it expire
@@ -54,13 +58,13 @@ class AppState:
         """This thread's view of the warehouse (own cursor; safe to use from a worker thread)."""
         wh = getattr(self._local, "wh", None)
         if wh is None or getattr(self._local, "generation", -1) != self.generation:
-            wh = self._wh.cursor()     # restricted.duckdb attached too: the release path reads it
+            wh = self._engine_wh.cursor()   # restricted.duckdb attached too: the release path reads it
             self._local.wh, self._local.generation = wh, self.generation
         return wh
 
     @contextmanager
     def writer(self) -> Iterator[Warehouse]:
-        """The process's writing warehouse, one writer at a time (refresh from the app)."""
+        """The process's writing warehouse, one writer at a time (refresh from the app; ingest is DuckDB's)."""
         with self.write_lock:
             yield self._wh
             self.generation += 1
