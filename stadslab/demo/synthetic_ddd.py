@@ -10,7 +10,7 @@ files the holders have, with raw BSNs (random numbers that pass the 11-proef, ``
                                    2021/22-2024/25, also pupils without absence: bsn, bsn_ouder
                                    (household head), geboortedatum, buurt_code, school, schoolsoort,
                                    schooljaar, lesuren, verzuimde_uren, verzuim_pct
-    werk_en_inkomen_maanden.parquet Werk en Inkomen: household × month with a benefit (from 2018-01):
+    werk_en_inkomen_maanden.parquet Werk en Inkomen: household × month with a benefit (from 2019-07):
                                    bsn_aanvrager (head), bsn_partner, buurt_code, maand, regeling
     zrm_metingen.parquet           ZRM 2017 assessments (13 domains, 1-5) of a broad set of households,
                                    most of them without buurtteam support: bsn, buurt_code, datum, zrm_*
@@ -48,6 +48,7 @@ numpy passes over households and pupils; no Python loop over persons.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -65,7 +66,7 @@ from stadslab.privacy.bsn import synthetic_bsns
 DEMO_SCALE = 0.2
 YEARS = np.arange(2017, 2025)                  # start years of school years 2017/18 … 2024/25
 PUPIL_YEARS = (2021, 2022, 2023, 2024)         # absence is delivered for these (contract)
-BENEFITS_FROM = np.datetime64("2018-01", "M")  # the benefit history Werk en Inkomen delivers
+BENEFITS_FROM = np.datetime64("2019-07", "M")  # the benefit history Werk en Inkomen delivers
 DELIVERY = np.datetime64("2025-08-01")         # extraction date: trajectories running then have no end
 DOMAINS = ("financien", "werk_opleiding", "tijdsbesteding", "huisvesting", "huiselijke_relaties",
            "geestelijke_gezondheid", "lichamelijke_gezondheid", "middelengebruik", "basale_adl",
@@ -85,6 +86,12 @@ MODEL: dict[str, Any] = {
                      "traject": PLANTED_EFFECT_PP},
     "absence_fin": [0.5, 2.6, 1.7, 0.9, 0.3, 0.0],   # γ by fin(t) index (0 = not measured)
 }
+
+
+@functools.lru_cache(maxsize=4)
+def _buurten(kwb_path: str | Path | None) -> dict[str, Any]:
+    """The KWB buurt figures, read once per process (the XLSX takes half a second); never mutated here."""
+    return load_buurten(kwb_path)
 
 
 def schooljaar(start_year: np.ndarray | int) -> np.ndarray:
@@ -179,7 +186,7 @@ def _logit(x: np.ndarray) -> np.ndarray:
 def simulate(scale: float = DEMO_SCALE, seed: int = 1, kwb_path: str | Path | None = None) -> dict[str, Any]:
     """The whole simulation in memory: tables (dicts of numpy arrays) per holder file plus the truth."""
     rng = np.random.default_rng(seed)
-    bu = load_buurten(kwb_path)
+    bu = _buurten(kwb_path)
     pop = _population(bu, scale, rng)
     n = len(pop["hh"])
     bsn = synthetic_bsns(n, seed=rng)
