@@ -55,7 +55,7 @@ def test_scope_restricts_the_estimate_or_refuses(frame, frame_df):
                           scope={"school": "S003"})
     full = estimate_on_frame(frame, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF)
     sub = frame_df[(frame_df.school == "S003") & frame_df.verzuim_pct_volgend.notna()]
-    assert r.n_treated == sub[sub.traject == "ja"].pseudo_id.nunique()
+    assert r.n_treated == int((sub.traject == "ja").sum())      # pupil-years
     assert r.n_treated < full.n_treated
     with pytest.raises(PrivacyError, match="beperkt tot"):
         estimate_on_frame(frame, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF,
@@ -86,3 +86,27 @@ def test_change_outcome_and_no_pseudonym_leaves(frame, frame_df):
     for pid in frame_df.pseudo_id.head(200).tolist() + frame_df.pseudo_id_ouder.head(200).tolist():
         assert pid not in text
     assert "pseudo_id" not in text
+
+
+def test_counts_are_pupil_years_and_the_same_whatever_the_grouping(frame, frame_df):
+    # additive counts: a pupil in two groups (basisschool, then voortgezet) cannot make two queries differ
+    whole = estimate_on_frame(frame, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF)
+    split = estimate_on_frame(frame, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF,
+                              by="schoolsoort")
+    assert (split.n_treated, split.n_control) == (whole.n_treated, whole.n_control)
+    assert sum(g["n_treated"] for g in split.groups) == whole.n_treated
+    rows = frame_df[frame_df.verzuim_pct_volgend.notna()]
+    assert whole.n_control == int((rows.traject == "nee").sum())
+
+
+def test_enough_pupil_years_but_too_few_pupils_is_refused(frame_df):
+    # wijk WK034403: 6 treated pupils, each treated in all three years (18 pupil-years ≥ 15, 6 pupils < 15)
+    df = frame_df.copy()
+    wk = df.wijk_code == "WK034403"
+    keep = df[wk & (df.traject == "ja")].pseudo_id.unique()[:6]
+    df.loc[wk & ~df.pseudo_id.isin(keep), "traject"] = "nee"
+    df.loc[wk & df.pseudo_id.isin(keep), "traject"] = "ja"
+    t = ibis.duckdb.connect().create_table("f6", df)
+    r = estimate_on_frame(t, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF, by="wijk_code")
+    groups = {g["value"]: g for g in r.groups}
+    assert groups["WK034403"] == {"field": "wijk_code", "value": "WK034403", "status": REFUSED}

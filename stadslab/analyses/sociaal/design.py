@@ -1,8 +1,8 @@
 """From the linked frame (Ibis) to what the effect estimate needs: names checked, counts, design matrix.
 
 Everything here runs in the warehouse as Ibis expressions; what comes back into the process is either
-a count table (distinct pupils per group × arm, for the publication gate) or the purely numeric design
-matrix (outcome, treatment 0/1, group number, confounder columns). No pseudonym, code or name reaches
+a count table (pupil-years and distinct pupils per group × arm, for the publication gate) or the purely
+numeric design matrix (outcome, treatment 0/1, group number, confounder columns). No pseudonym, code or name reaches
 Python: categories are turned into 0/1 columns in the warehouse and groups into numbers.
 """
 
@@ -124,15 +124,18 @@ def release(spec: Spec) -> None:
     spec.frame.release()
 
 
-def cell_counts(spec: Spec):
-    """Distinct pupils per group × arm (pandas: g, t, n) — computed in the warehouse."""
+def cell_counts(spec: Spec) -> tuple[Any, Any]:
+    """Per group × arm: pupil-years ``n`` (the published, additive count) and distinct pupils ``p`` (the
+    threshold on persons); and distinct pupils per arm over all groups. Both computed in the warehouse."""
     f = spec.frame
     keys = ["_t"] if spec.by is None else ["_by", "_t"]
-    out = f.group_by(keys).aggregate(n=f[PERSON].nunique()).to_pandas()
+    out = f.group_by(keys).aggregate(n=f.count(), p=f[PERSON].nunique()).to_pandas()
     out = out.rename(columns={"_t": "t", "_by": "g"})
     if spec.by is not None and out["g"].nunique() > MAX_LEVELS:
         raise AnalysisError(f"'{spec.by}' heeft meer dan {MAX_LEVELS} groepen; kies een grovere indeling")
-    return out
+    overall = out if spec.by is None else f.group_by("_t").aggregate(p=f[PERSON].nunique()).to_pandas() \
+        .rename(columns={"_t": "t"})
+    return out, overall
 
 
 def _levels(f, col: str) -> list[str]:

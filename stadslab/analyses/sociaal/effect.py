@@ -16,9 +16,10 @@ What enters the process and what leaves it:
   Counts for the gate (distinct pupils per group × arm) are computed in the warehouse.
 * **out**: aggregates only — the estimate, its interval, the naive difference, balance (standardised
   differences; a category level with fewer than ``min_cell`` observations in an arm is not shown) and
-  the numbers treated / control, which pass the publication gate (threshold ``min_cell`` from the catalog,
-  at least 15, with complementary suppression over the group × arm table). A group whose cells are
-  suppressed is refused — "geweigerd: te weinig personen", no estimate and no count — never rounded.
+  the numbers treated / control in pupil-years, which pass the publication gate (threshold ``min_cell``
+  from the catalog, at least 15, with complementary suppression over the group × arm table). A group
+  whose cells are suppressed, or with fewer than ``min_cell`` distinct pupils in an arm, is refused —
+  "geweigerd: te weinig personen", no estimate and no count — never rounded.
 * a user with a ``scope`` (e.g. ``{"school": "S003"}``) gets the estimate over that scope only, or a refusal.
 * every run, refused or not, writes an audit entry per source with its version.
 """
@@ -77,7 +78,9 @@ class EffectResult:
     def to_dict(self) -> dict[str, Any]:
         return {"estimate": self.estimate, "ci": list(self.ci) if self.ci else None, "method": self.method,
                 "estimand": ESTIMAND, "n_treated": self.n_treated, "n_control": self.n_control,
-                "eenheid_aantallen": "unieke leerlingen per arm (door de publicatiepoort)",
+                "eenheid_aantallen": ("leerling-jaren per arm (door de publicatiepoort); een groep met minder dan "
+                                      f"{self.provenance.get('min_cell', DEFAULT_MIN_CELL)} unieke leerlingen in "
+                                      "een arm wordt geweigerd"),
                 "outcome": self.outcome, "treatment": self.treatment, "confounders": self.confounders,
                 "by": self.by, "status": self.status, "groups": self.groups, "balance": self.balance,
                 "naive": self.naive, "overlap": self.overlap, "provenance": self.provenance,
@@ -121,7 +124,7 @@ def estimate_on_frame(frame, *, outcome: str, treatment: str, confounders: list[
     spec = design.materialise(design.resolve(frame, outcome=outcome, treatment=treatment, confounders=confounders,
                                              by=by))
     try:
-        gate = _gate(design.cell_counts(spec), by, min_cell)
+        gate = _gate(*design.cell_counts(spec), by, min_cell)
         data = design.matrix(spec, levels=list(gate["levels"]))
     finally:
         design.release(spec)
@@ -198,8 +201,12 @@ def _caveat(fit: AIPWFit, confounders: list[str]) -> str:
             "die hier niet zijn meegenomen. Anders blijft het samenhang, geen bewijs van oorzaak." + tail)
 
 
-def _gate(counts, by: str | None, min_cell: int) -> dict[str, Any]:
-    """Distinct pupils per group × arm through the publication gate; a group with a suppressed cell is refused."""
+def _gate(counts, overall, by: str | None, min_cell: int) -> dict[str, Any]:
+    """Pupil-years per group × arm through the publication gate. Pupil-years are additive — every row is in
+    one group and one arm — so totals are the same whatever ``by`` is, and no two queries differ by a small
+    number (distinct pupils are not: a pupil who changes school type would sit in two groups). A group is
+    refused when the gate suppresses one of its cells, or when an arm has fewer than ``min_cell`` distinct
+    pupils (withholding more than the gate certified is always safe; the pupil counts never leave)."""
     df = counts.copy()
     df["arm"] = df["t"].map(ARMS)
     dims = ["arm"] if by is None else ["g", "arm"]
@@ -218,10 +225,14 @@ def _gate(counts, by: str | None, min_cell: int) -> dict[str, Any]:
             total[inv[r.arm]] = value
         else:
             cells.setdefault(r.g, {})[inv[r.arm]] = value
+    few = set() if by is None else {g for g, p in counts.groupby("g")["p"]
+                                    if len(p) < 2 or int(p.min()) < min_cell}
+    persons = dict(zip(overall["t"], overall["p"]))
     levels = sorted(cells) if by is not None else []
-    refused = {g for g, c in cells.items() if c.get(0) is None or c.get(1) is None}
+    refused = {g for g, c in cells.items() if c.get(0) is None or c.get(1) is None} | few
     return {"cells": cells, "total": total, "levels": levels, "refused": refused,
-            "total_refused": total.get(0) is None or total.get(1) is None,
+            "total_refused": total.get(0) is None or total.get(1) is None
+                             or min(int(persons.get(0, 0)), int(persons.get(1, 0))) < min_cell,
             "provenance": {k: pt.provenance[k] for k in ("algorithm", "min_cell", "method")}}
 
 
