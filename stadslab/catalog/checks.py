@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from stadslab.catalog.governance import governance_problems
 from stadslab.catalog.release_rules import release_problems
 
 _ROLE_TYPES = {
@@ -52,6 +53,7 @@ def semantic_problems(d: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield "areas", "een gebiedsindeling heeft een veld met rol geometry of wkt nodig"
     yield from _stream_problems(d, fields, names)
     yield from release_problems(d)   # personal data: declared dimensions and structures
+    yield from governance_problems(d)   # convenant, bewaartermijn (issue 13)
     access = d.get("access") or {}
     for role_name, allowed in (access.get("fields") or {}).items():
         for fname in allowed:

@@ -165,3 +165,24 @@ def test_retention_needs_a_known_field(tmp_path):
     rec = apply_retention(con, ok, "t", prov, extra, tmp_path, reference=date(2020, 1, 1))
     assert rec["verwijderd"] == 1 and extra["rows_loaded"] == 0 and prov["notes"]
     assert not (tmp_path.parent / "audit").exists()        # not a workspace: no audit line
+
+
+def test_catalog_check_names_a_bad_governance_block(tmp_path):
+    import shutil
+
+    import yaml
+
+    from stadslab.catalog.loader import check_catalog
+    from stadslab.demo.ddd_pipeline import CATALOG_TEMPLATES
+
+    entry = yaml.safe_load((CATALOG_TEMPLATES / "ddd_zrm.yaml").read_text(encoding="utf-8"))
+    entry["governance"]["bewaartermijn"] = {"field": "zrm_financien", "jaren": 5}
+    entry["governance"]["convenant"]["geldig_tot"] = "2020-01-01"
+    (tmp_path / "ddd_zrm.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    paths = {p.key_path for p in check_catalog(tmp_path)}
+    assert {"governance.bewaartermijn.field", "governance.convenant.geldig_tot"} <= paths
+    shutil.copy2(CATALOG_TEMPLATES / "ddd_zrm.yaml", tmp_path / "ddd_zrm.yaml")
+    assert check_catalog(tmp_path) == []
+    entry["governance"]["bewaartermijn"] = {"field": "datum"}          # no jaren/maanden: structure error
+    (tmp_path / "ddd_zrm.yaml").write_text(yaml.safe_dump(entry, allow_unicode=True), encoding="utf-8")
+    assert check_catalog(tmp_path)
