@@ -67,13 +67,13 @@ def linked_df(seed: int = 3, pupils: int = 2600) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def source_entries() -> list[Dataset]:
+def source_entries(purposes: tuple[str, ...] = ("sociaal_domein",)) -> list[Dataset]:
     out = []
     for ds in ("ddd_verzuim", "ddd_uitkeringen", "ddd_zrm"):
         out.append(Dataset.from_dict({
             "id": ds, "title": ds, "owner": "test", "classification": "persoonsgegevens", "simulated": True,
-            "purposes": ["sociaal_domein"], "access": {"roles": ["sociaal_analist", "school", "buurtteam"],
-                                                        "purposes": ["sociaal_domein"]},
+            "purposes": list(purposes), "access": {"roles": ["sociaal_analist", "school", "buurtteam"],
+                                                   "purposes": list(purposes)},
             "source": {"path": f"{ds}.parquet"}, "geography": {"level": "buurt", "division_year": 2024},
             "fields": [{"name": "pseudo_id", "type": "string", "role": "pseudonym"},
                        {"name": "buurt_code", "type": "string", "role": "area_code"}]}))
