@@ -110,3 +110,23 @@ def test_enough_pupil_years_but_too_few_pupils_is_refused(frame_df):
     r = estimate_on_frame(t, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF, by="wijk_code")
     groups = {g["value"]: g for g in r.groups}
     assert groups["WK034403"] == {"field": "wijk_code", "value": "WK034403", "status": REFUSED}
+
+
+def test_a_scope_is_a_slice_of_the_protected_whole_table(frame_df):
+    # school S005 keeps 5 treated pupil-years: primary; the gate also withholds another school. A partner
+    # scoped to that other school gets the same refusal, and an unaffected school's partner the same counts.
+    df = frame_df.copy()
+    drop = df.index[(df.school == "S005") & (df.traject == "ja") & df.verzuim_pct_volgend.notna()][5:]
+    t = ibis.duckdb.connect().create_table("f5", df.drop(drop))
+    table = estimate_on_frame(t, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF, by="school")
+    refused = {g["value"] for g in table.groups if g["status"] == REFUSED}
+    assert "S005" in refused and len(refused) >= 2
+    other = min(refused - {"S005"})
+    mine = estimate_on_frame(t, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF,
+                             scope={"school": other})
+    assert mine.status == REFUSED and mine.estimate is None and mine.n_treated is None
+    fine = next(g for g in table.groups if g["status"] != REFUSED)
+    theirs = estimate_on_frame(t, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF,
+                               scope={"school": fine["value"]})
+    assert (theirs.n_treated, theirs.n_control) == (fine["n_treated"], fine["n_control"])
+    assert theirs.estimate == pytest.approx(fine["estimate"])

@@ -34,20 +34,24 @@ class Spec:
     confounders: list[str]
     categorical: list[str]
     numeric: list[str]
+    scope: dict[str, str]          # a partner's slice: counted over everything, estimated on the slice only
 
     @property
     def confounder_labels(self) -> list[str]:
         return list(self.confounders)
 
 
-def apply_scope(frame, scope: dict[str, Any] | None):
-    """A partner's scope (e.g. {school: S003}) restricts the rows before anything is computed."""
+def check_scope(frame, scope: dict[str, Any] | None) -> dict[str, str]:
+    """A partner's scope (e.g. {school: S003}) must be a column of the analysis, else the request is refused."""
     for col, value in (scope or {}).items():
-        if col not in frame.columns:
+        if col not in frame.columns or col in EXCLUDED:
             raise PrivacyError(f"uw toegang is beperkt tot {col} = {value}, en die indeling kent deze analyse niet",
                                hint="vraag een analist met toegang tot de hele gemeente")
-        frame = frame.filter(frame[col] == value)
-    return frame
+    return {str(k): str(v) for k, v in (scope or {}).items()}
+
+
+def scope_dim(col: str) -> str:
+    return f"_s_{col}"
 
 
 def _is_categorical(frame, name: str) -> bool:
@@ -83,7 +87,8 @@ def _with_outcome(frame, outcome: str):
     return j.mutate(_y=y).drop("_pid", "_jaar_vorig", "_v", "_jaar")
 
 
-def resolve(frame, *, outcome: str, treatment: str, confounders: list[str], by: str | None) -> Spec:
+def resolve(frame, *, outcome: str, treatment: str, confounders: list[str], by: str | None,
+            scope: dict[str, str] | None = None) -> Spec:
     names = variables(frame)
     if outcome not in names["outcomes"]:
         raise AnalysisError(f"uitkomst '{outcome}' is geen variabele van de gekoppelde tabel",
@@ -109,8 +114,10 @@ def resolve(frame, *, outcome: str, treatment: str, confounders: list[str], by: 
         f = f.mutate(_by=f[by].cast("string").fill_null(UNKNOWN))
     cat = [c for c in confounders if _is_categorical(frame, c)]
     # only what the estimate needs, computed once in the warehouse (a temporary table, released by the caller)
-    f = f.select(PERSON, "_y", "_t", *(["_by"] if by is not None else []), *confounders)
-    return Spec(f, outcome, treatment, by, list(confounders), cat, [c for c in confounders if c not in cat])
+    scoped = {scope_dim(c): f[c].cast("string").fill_null(UNKNOWN) for c in scope or {}}
+    f = f.select(PERSON, "_y", "_t", *(["_by"] if by is not None else []), *confounders, **scoped)
+    return Spec(f, outcome, treatment, by, list(confounders), cat, [c for c in confounders if c not in cat],
+                dict(scope or {}))
 
 
 def materialise(spec: Spec) -> Spec:
@@ -128,13 +135,16 @@ def cell_counts(spec: Spec) -> tuple[Any, Any]:
     """Per group × arm: pupil-years ``n`` (the published, additive count) and distinct pupils ``p`` (the
     threshold on persons); and distinct pupils per arm over all groups. Both computed in the warehouse."""
     f = spec.frame
-    keys = ["_t"] if spec.by is None else ["_by", "_t"]
+    dims = [scope_dim(c) for c in spec.scope]
+    keys = [*dims, "_t"] if spec.by is None else [*dims, "_by", "_t"]
     out = f.group_by(keys).aggregate(n=f.count(), p=f[PERSON].nunique()).to_pandas()
     out = out.rename(columns={"_t": "t", "_by": "g"})
     if spec.by is not None and out["g"].nunique() > MAX_LEVELS:
         raise AnalysisError(f"'{spec.by}' heeft meer dan {MAX_LEVELS} groepen; kies een grovere indeling")
-    overall = out if spec.by is None else f.group_by("_t").aggregate(p=f[PERSON].nunique()).to_pandas() \
-        .rename(columns={"_t": "t"})
+    mine = f
+    for c, v in spec.scope.items():
+        mine = mine.filter(mine[scope_dim(c)] == v)
+    overall = mine.group_by("_t").aggregate(p=mine[PERSON].nunique()).to_pandas().rename(columns={"_t": "t"})
     return out, overall
 
 
@@ -153,8 +163,11 @@ def _cat(f, col: str):
 
 
 def matrix(spec: Spec, levels: list[str]) -> dict[str, Any]:
-    """The numeric design matrix: y, t, g (group number, -1 outside ``levels``), X and column names."""
+    """The numeric design matrix: y, t, g (group number, -1 outside ``levels``), X and column names —
+    of the partner's slice only, when there is a scope."""
     f = spec.frame
+    for c, v in spec.scope.items():
+        f = f.filter(f[scope_dim(c)] == v)
     cols: dict[str, Any] = {"_y": f._y, "_t": f._t}
     if spec.by is not None and levels:
         cols["_g"] = ibis.cases(*[(f._by == lv, i) for i, lv in enumerate(levels)], else_=-1)

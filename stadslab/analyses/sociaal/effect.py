@@ -120,11 +120,11 @@ def parse_treatment(spec: str) -> str:
 def estimate_on_frame(frame, *, outcome: str, treatment: str, confounders: list[str], by: str | None = None,
                       min_cell: int = DEFAULT_MIN_CELL, scope: dict[str, Any] | None = None) -> EffectResult:
     """The estimate on an Ibis table shaped like the linked frame (no access check, no audit: the caller's)."""
-    frame = design.apply_scope(frame, scope)
+    scope = design.check_scope(frame, scope)
     spec = design.materialise(design.resolve(frame, outcome=outcome, treatment=treatment, confounders=confounders,
-                                             by=by))
+                                             by=by, scope=scope))
     try:
-        gate = _gate(*design.cell_counts(spec), by, min_cell)
+        gate = _gate(*design.cell_counts(spec), by, min_cell, scope)
         data = design.matrix(spec, levels=list(gate["levels"]))
     finally:
         design.release(spec)
@@ -201,19 +201,26 @@ def _caveat(fit: AIPWFit, confounders: list[str]) -> str:
             "die hier niet zijn meegenomen. Anders blijft het samenhang, geen bewijs van oorzaak." + tail)
 
 
-def _gate(counts, overall, by: str | None, min_cell: int) -> dict[str, Any]:
+def _gate(counts, overall, by: str | None, min_cell: int, scope: dict[str, str] | None = None) -> dict[str, Any]:
     """Pupil-years per group × arm through the publication gate. Pupil-years are additive — every row is in
     one group and one arm — so totals are the same whatever ``by`` is, and no two queries differ by a small
     number (distinct pupils are not: a pupil who changes school type would sit in two groups). A group is
     refused when the gate suppresses one of its cells, or when an arm has fewer than ``min_cell`` distinct
-    pupils (withholding more than the gate certified is always safe; the pupil counts never leave)."""
+    pupils (withholding more than the gate certified is always safe; the pupil counts never leave).
+
+    A partner's ``scope`` is a dimension of the protected table — the whole table is protected first and then
+    sliced to the partner's school or wijk (as ``release_aggregate`` does), so the partner's figures are
+    the same cells everybody else's tables hold and cannot be differenced against them."""
+    sdims = [design.scope_dim(c) for c in scope or {}]
     df = counts.copy()
     df["arm"] = df["t"].map(ARMS)
-    dims = ["arm"] if by is None else ["g", "arm"]
-    if by is None:
-        df = df.groupby("arm", as_index=False)["n"].sum()
+    dims = [*sdims, "arm"] if by is None else [*sdims, "g", "arm"]
+    df = df.groupby(dims, as_index=False)["n"].sum()
     pt = protect(df[[*dims, "n"]], count="n", dims=dims, min_cell=min_cell, zeros="suppress")
     out = pt.to_pandas(public=True)
+    for c, v in (scope or {}).items():
+        out = out[out[design.scope_dim(c)] == v]
+        counts = counts[counts[design.scope_dim(c)] == v]
     inv = {v: k for k, v in ARMS.items()}
     cells: dict[str, dict[int, int | None]] = {}
     total: dict[int, int | None] = {}
