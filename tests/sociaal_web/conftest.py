@@ -19,7 +19,7 @@ from tests.conftest import run_cli
 
 PASSWORDS = {"analist": "analist-demo", "wijkmanager": "wijkmanager-demo", "privacy": "privacy-demo",
              "school": "school-demo", "buurtteam": "buurtteam-demo"}
-AREAS = ["utrecht_gemeente_2013", "utrecht_wijken_2024", "utrecht_buurten_2024"]
+AREAS = ["utrecht_wijken_2024", "utrecht_buurten_2024"]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 PROFILES = {
     "verzuim_bijstand": {"titel": "Verzuim > 10 % in een huishouden met bijstand", "eigenaar": "Team Onderwijs",
@@ -35,7 +35,7 @@ PROFILES = {
 def ddd_ws(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sociaal_web") / "ws"
     run_cli("init", str(root), "--demo")
-    ids = [p.stem for p in (root / "catalog").glob("*.yaml") if p.stem.startswith(("ddd_", "sociaal_"))]
+    ids = [p.stem for p in (root / "catalog").glob("*.yaml") if p.stem.startswith("ddd_")]
     run_cli("refresh", "-w", str(root), *AREAS, *sorted(ids))
     folder = root / "profielen"
     if not list(folder.glob("*.yaml")):      # a demo without declared profiles: declare two, as a user would

@@ -123,3 +123,15 @@ def test_effect_panel_numbers_and_caveat(clients):
     assert "oorzaak" in e["caveat"]
     html = clients["analist"].get("/sociaal").text
     assert 'id="effect-paneel"' in html and "95%-interval" in html and "Naïef verschil" in html
+
+
+def test_a_school_gets_the_slice_of_the_protected_city_table(clients, users, profile_id):
+    """Protect the whole table first, then slice: the school's own cells are exactly the analyst's cells for
+    that school (same counts, same suppressions) — never a table protected over the school's subset alone."""
+    own = users["school"]["scope"]["school"]
+    keys = ("schooljaar", "aantal", "populatie", "aandeel", "suppressed")
+    mine = {r["schooljaar"]: tuple(r.get(k) for k in keys)
+            for r in _rows(clients["school"], profile_id, niveau="school") if r["school"] == own}
+    city = {r["schooljaar"]: tuple(r.get(k) for k in keys)
+            for r in _rows(clients["analist"], profile_id, niveau="school") if r["school"] == own}
+    assert mine and mine == city

@@ -18,7 +18,7 @@ import pandas as pd
 from fastapi import Request
 
 from stadslab.catalog.model import Dataset
-from stadslab.errors import AccessDenied, PrivacyError, StadslabError
+from stadslab.errors import AccessDenied, StadslabError
 from stadslab.privacy.access import ANONYMOUS, User
 from stadslab.privacy.audit import AuditEntry
 from stadslab.web import security

@@ -19,7 +19,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from stadslab.errors import AccessDenied, StadslabError
+from stadslab.errors import AccessDenied, PrivacyError, StadslabError
 from stadslab.web import security
 from stadslab.web.data import sociaal as ddd
 from stadslab.web.data import sociaal_governance as gov
@@ -58,10 +58,22 @@ def dashboard(request: Request, profiel: str | None, schooljaar: str | None, niv
             ctx["cijfers"] = ddd.profile_figures(request, user, purpose, chosen, niveau, schooljaar, gebied)
         except AccessDenied:
             raise
-        except StadslabError as exc:      # e.g. a level outside a partner's scope: refused (and audited)
+        except PrivacyError as exc:       # e.g. a level outside a partner's scope: refused (and audited)
+            ctx["cijfers_melding"] = scope_refusal(user, niveau, exc)
+        except StadslabError as exc:
             ctx["cijfers_melding"] = {"bericht": exc.message, "hint": exc.hint}
     ctx["effect"] = ddd.effect_panel(request, user, purpose)
     return ctx
+
+
+def scope_refusal(user, niveau: str, exc: PrivacyError) -> dict:
+    """A partner's refusal in plain words (the gate's own message stays as the detail)."""
+    if not user.scope:
+        return {"bericht": exc.message, "hint": exc.hint}
+    own = "; ".join(f"uw eigen {ddd.SCOPE_WORDS.get(k, k)} ({v})" for k, v in user.scope.items())
+    return {"bericht": f"uw rol ziet alleen cijfers van {own}; een indeling per {ddd.LEVELS.get(niveau, niveau)} "
+                       "is daarbinnen niet vastgelegd", "hint": f"kies niveau {ddd.LEVELS[default_level(user)]}",
+            "detail": exc.message}
 
 
 @router.get("/sociaal", response_class=HTMLResponse)
