@@ -146,7 +146,7 @@ def effect(root: Path, repeat: int) -> float:
     d = r.to_dict()
     print(f"(b) effect op verzuim_pct_volgend: {s:.2f} s; schatting {d['estimate']:.3f} "
           f"[{d['ci'][0]:.3f}, {d['ci'][1]:.3f}], naïef {d['naive']['estimate']:.3f}; "
-          f"unieke leerlingen behandeld {d['n_treated']}, controle {d['n_control']}", flush=True)
+          f"leerling-jaren behandeld {d['n_treated']}, controle {d['n_control']}", flush=True)
     return s
 
 

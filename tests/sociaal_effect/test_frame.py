@@ -130,3 +130,14 @@ def test_a_scope_is_a_slice_of_the_protected_whole_table(frame_df):
                                scope={"school": fine["value"]})
     assert (theirs.n_treated, theirs.n_control) == (fine["n_treated"], fine["n_control"])
     assert theirs.estimate == pytest.approx(fine["estimate"])
+
+
+def test_a_partner_grouping_by_its_own_scope_gets_its_own_figures(frame):
+    by_school = estimate_on_frame(frame, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF,
+                                  by="school")
+    s3 = next(g for g in by_school.groups if g["value"] == "S003")
+    mine = estimate_on_frame(frame, outcome="verzuim_pct_volgend", treatment="traject", confounders=CONF,
+                             by="school", scope={"school": "S003"})
+    assert [g["value"] for g in mine.groups] == ["S003"]
+    assert (mine.n_treated, mine.n_control) == (s3["n_treated"], s3["n_control"])
+    assert mine.groups[0]["estimate"] == pytest.approx(s3["estimate"])

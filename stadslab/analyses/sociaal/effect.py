@@ -211,15 +211,18 @@ def _gate(counts, overall, by: str | None, min_cell: int, scope: dict[str, str] 
     A partner's ``scope`` is a dimension of the protected table — the whole table is protected first and then
     sliced to the partner's school or wijk (as ``release_aggregate`` does), so the partner's figures are
     the same cells everybody else's tables hold and cannot be differenced against them."""
-    sdims = [design.scope_dim(c) for c in scope or {}]
+    scope = scope or {}
+    sdims = [design.scope_dim(c) for c in scope if c != by]     # --by school for a school: one dimension
     df = counts.copy()
     df["arm"] = df["t"].map(ARMS)
     dims = [*sdims, "arm"] if by is None else [*sdims, "g", "arm"]
     df = df.groupby(dims, as_index=False)["n"].sum()
-    pt = protect(df[[*dims, "n"]], count="n", dims=dims, min_cell=min_cell, zeros="suppress")
+    # zeros are published (the gate's default, docs/adr/0001): a group without treated pupils is refused by
+    # the person rule below anyway, and structural zeros (a school outside a wijk) need no protection
+    pt = protect(df[[*dims, "n"]], count="n", dims=dims, min_cell=min_cell, zeros="publish")
     out = pt.to_pandas(public=True)
-    for c, v in (scope or {}).items():
-        out = out[out[design.scope_dim(c)] == v]
+    for c, v in scope.items():
+        out = out[out["g" if c == by else design.scope_dim(c)] == v]
         counts = counts[counts[design.scope_dim(c)] == v]
     inv = {v: k for k, v in ARMS.items()}
     cells: dict[str, dict[int, int | None]] = {}
@@ -232,8 +235,11 @@ def _gate(counts, overall, by: str | None, min_cell: int, scope: dict[str, str] 
             total[inv[r.arm]] = value
         else:
             cells.setdefault(r.g, {})[inv[r.arm]] = value
-    few = set() if by is None else {g for g, p in counts.groupby("g")["p"]
-                                    if len(p) < 2 or int(p.min()) < min_cell}
+    if by in scope:
+        total = dict(cells.get(scope[by], {}))
+    pupils = {} if by is None else {g: p for g, p in counts.groupby("g")["p"]}
+    few = set() if by is None else {g for g in cells if g not in pupils or len(pupils[g]) < 2
+                                    or int(pupils[g].min()) < min_cell}
     persons = dict(zip(overall["t"], overall["p"]))
     levels = sorted(cells) if by is not None else []
     refused = {g for g, c in cells.items() if c.get(0) is None or c.get(1) is None} | few
