@@ -294,6 +294,12 @@ def estimate_effect(wh, catalog, *, user: User, purpose: str | None, audit: Audi
         log(False, "", None)
         perms[refused[0]].require(entries[refused[0]])
     try:
+        # a role that may read only some fields of a source does not get an estimate over the whole linked frame
+        partial = [d for d, p in perms.items() if p.fields is not None]
+        if partial:
+            raise PrivacyError(f"uw rol mag niet alle velden van {', '.join(partial)} lezen; de effectschatting "
+                               "gebruikt het gekoppelde bestand als geheel",
+                               hint="vraag een analist met volledige toegang tot de gekoppelde bronnen")
         var = parse_treatment(treatment)
         min_cell = max(min_cell_for(e) for e in entries.values())
         key = (str(getattr(wh, "path", id(wh))), tuple(sorted(sources.items())), outcome, var, tuple(confounders), by,
