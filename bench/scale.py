@@ -11,10 +11,16 @@ Work (one Ibis expression each, the same code on both engines, as the analyses d
 1. hotspot counts per buurt; 2. hotspot counts per 125 m cell; 3. the 3-source link: persons of A per
 gemeente × in_B × in_C (semi-joins, as ``release_aggregate(link=…)`` builds them).
 
-Spark: a standalone master and two workers (1 core each) from the pyspark distribution on 127.0.0.1,
-this process as the driver; start-up is reported apart and not in spark_s.
-Last line: ``scale duckdb_s=A spark_s=B ratio=R rows=N``.
-Usage: .venv/bin/python bench/scale.py [--rows 50000000] [--persons 10000000] [--worker-memory 6g]
+Spark: a standalone master and ``--workers`` workers (default two, ``--cores`` 1 each) from the pyspark
+distribution on 127.0.0.1, this process as the driver, with the product's settings (spark.py DEFAULT_CONF);
+start-up (cluster + session) is reported apart and not in spark_s.
+
+Each engine runs the workload ``--passes`` times (default 2) in one session, DuckDB first, in the same
+run: pass 1 is cold (the executors' JIT compiles while it runs), the last pass is the steady state of a
+long-running cluster. Both are printed with the load average; ``scale-cold …`` is pass 1.
+Last line (last pass): ``scale duckdb_s=A spark_s=B ratio=R rows=N``.
+Usage: .venv/bin/python bench/scale.py [--rows 50000000] [--persons 10000000] [--workers 2 --cores 1]
+       [--passes 2] [--event-log DIR]
 """
 
 from __future__ import annotations
@@ -80,42 +86,54 @@ def generate(rows: int, persons: int) -> Path:
 
 
 def workload(tables: dict) -> dict:
-    """The three jobs as Ibis expressions; returns the small results (aggregates) per job."""
+    """The three jobs as Ibis expressions; returns the small results (aggregates) per job and prints
+    each job's seconds."""
     import ibis
 
     inc, a, b, c = tables["incidents"], tables["source_a"], tables["source_b"], tables["source_c"]
-    out = {}
-    out["per_buurt"] = inc.group_by("buurt_code").aggregate(n=inc.count()).to_pyarrow()
     cell = inc.mutate(cx=(inc.x_rd / 125).floor().cast("int64"), cy=(inc.y_rd / 125).floor().cast("int64"))
-    out["per_cell"] = cell.group_by(["cx", "cy"]).aggregate(n=cell.count()).to_pyarrow()
     linked = a.mutate(in_b=ibis.ifelse(a.pseudo_id.isin(b.pseudo_id), "ja", "nee"),
                       in_c=ibis.ifelse(a.pseudo_id.isin(c.pseudo_id), "ja", "nee"))
-    out["link"] = linked.group_by(["gemeente_code", "in_b", "in_c"]).aggregate(
-        persons=linked.pseudo_id.nunique()).to_pyarrow()
+    jobs = {"per_buurt": inc.group_by("buurt_code").aggregate(n=inc.count()),
+            "per_cell": cell.group_by(["cx", "cy"]).aggregate(n=cell.count()),
+            "link": linked.group_by(["gemeente_code", "in_b", "in_c"]).aggregate(persons=linked.pseudo_id.nunique())}
+    out, times = {}, []
+    for name, expr in jobs.items():
+        t0 = time.perf_counter()
+        out[name] = expr.to_pyarrow()
+        times.append(f"{name} {time.perf_counter() - t0:.1f} s")
+    print("    " + ", ".join(times), flush=True)
     return out
 
 
-def timed(label: str, fn):
-    t0 = time.perf_counter()
-    res = fn()
-    dt = time.perf_counter() - t0
-    print(f"  {label}: {dt:.1f} s", flush=True)
-    return res, dt
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def run_duckdb(data: Path) -> tuple[dict, float]:
+def passes(label: str, tables: dict, n: int) -> tuple[dict, list[float]]:
+    """The workload ``n`` times on the same engine and session: pass 1 is cold (Spark: JIT not yet
+    warm in the executors), later passes the steady state of a long-running cluster."""
+    times, res = [], None
+    for i in range(1, n + 1):
+        t0 = time.perf_counter()
+        res = workload(tables)
+        times.append(time.perf_counter() - t0)
+        print(f"  {label} pass {i}: {times[-1]:.1f} s ({load()})", flush=True)
+    return res, times
+
+
+def run_duckdb(data: Path, n: int) -> tuple[dict, list[float]]:
     import duckdb
     import ibis
 
-    raw = duckdb.connect(config={"temp_directory": str(data / "tmp_duck")})
+    raw = duckdb.connect(config={"temp_directory": str(data / "tmp_duck"), "enable_progress_bar": False})
     con = ibis.duckdb.from_connection(raw)
     tables = {n: con.read_parquet(str(data / n / "*.parquet"), table_name=n)
               for n in ("incidents", "source_a", "source_b", "source_c")}
-    res, dt = timed("duckdb total", lambda: workload(tables))
-    return res, dt
+    return passes("duckdb", tables, n)
 
 
-def start_cluster(tmp: Path, worker_memory: str):
+def start_cluster(tmp: Path, worker_memory: str, workers: int, cores: int):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("scale_conftest", REPO / "tests/scale/conftest.py")
@@ -128,36 +146,43 @@ def start_cluster(tmp: Path, worker_memory: str):
     env = _env(tmp)
     cls = str(spark_home() / "bin" / "spark-class")
     port = free_port()
-    logs = [tmp / "master.log", tmp / "w1.log", tmp / "w2.log"]
+    logs = [tmp / "master.log", *[tmp / f"w{i}.log" for i in range(1, workers + 1)]]
     procs = [_start([cls, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
                      "--webui-port", str(free_port())], logs[0], env)]
     _wait("master", lambda: _port_open(port), 120, procs, logs)
-    for i in (1, 2):
+    for i in range(1, workers + 1):
         procs.append(_start([cls, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}", "--host",
-                             "127.0.0.1", "--cores", "1", "--memory", worker_memory, "--webui-port", str(free_port())],
-                            logs[i], env))
-    _wait("workers", lambda: logs[0].read_text(errors="replace").count("Registering worker") >= 2, 180, procs, logs)
+                             "127.0.0.1", "--cores", str(cores), "--memory", worker_memory,
+                             "--webui-port", str(free_port())], logs[i], env))
+    _wait("workers", lambda: logs[0].read_text(errors="replace").count("Registering worker") >= workers, 180, procs, logs)
     return f"spark://127.0.0.1:{port}", lambda: [_stop(p) for p in reversed(procs)]
 
 
-def run_spark(data: Path, worker_memory: str, executor_memory: str) -> tuple[dict, float, float]:
+def run_spark(data: Path, args) -> tuple[dict, list[float], float]:
+    """The workload on a standalone cluster, this process the driver, with the product's Spark settings
+    (stadslab.warehouse.spark.DEFAULT_CONF: Arrow result transfer, AQE) plus memory and scratch space."""
     from stadslab.warehouse.spark import parquet_table, spark_backend, spark_session
 
     tmp = Path(tempfile.mkdtemp(prefix="stadslab-spark-"))
     t0 = time.perf_counter()
-    master, stop = start_cluster(tmp, worker_memory)
+    master, stop = start_cluster(tmp, args.worker_memory, args.workers, args.cores)
     try:
-        session = spark_session(master, "stadslab-bench-scale", conf={
-            "spark.executor.memory": executor_memory, "spark.sql.shuffle.partitions": "16",
-            "spark.local.dir": str(tmp / "local"), "spark.driver.memory": "2g", "spark.ui.showConsoleProgress": "false"})
+        conf = {"spark.executor.memory": args.executor_memory, "spark.sql.shuffle.partitions": "16",
+                "spark.local.dir": str(tmp / "local"), "spark.driver.memory": "2g",
+                "spark.ui.showConsoleProgress": "false"}
+        if args.event_log:
+            Path(args.event_log).mkdir(parents=True, exist_ok=True)
+            conf.update({"spark.eventLog.enabled": "true", "spark.eventLog.dir": "file://" + str(Path(args.event_log).resolve()),
+                         "spark.eventLog.compress": "false"})
+        session = spark_session(master, "stadslab-bench-scale", conf=conf)
         backend = spark_backend(session)
         tables = {n: parquet_table(backend, "file://" + str(data / n), n)
                   for n in ("incidents", "source_a", "source_b", "source_c")}
         startup = time.perf_counter() - t0
         print(f"  spark start-up (cluster + driver): {startup:.1f} s", flush=True)
-        res, dt = timed("spark total", lambda: workload(tables))
+        res, times = passes("spark", tables, args.passes)
         session.stop()
-        return res, dt, startup
+        return res, times, startup
     finally:
         stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -179,21 +204,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=50_000_000)
     ap.add_argument("--persons", type=int, default=10_000_000)
+    ap.add_argument("--workers", type=int, default=2, help="standalone workers on 127.0.0.1")
+    ap.add_argument("--cores", type=int, default=1, help="cores per worker (one executor per worker)")
     ap.add_argument("--worker-memory", default="6g")
     ap.add_argument("--executor-memory", default="5g")
+    ap.add_argument("--passes", type=int, default=2, help="workload passes per engine; the last line uses the last")
+    ap.add_argument("--event-log", default=None, help="folder for Spark's event log (stage times)")
     args = ap.parse_args()
     data = generate(args.rows, args.persons)
-    print(f"data (gesimuleerd): {data}")
+    print(f"data (gesimuleerd): {data}; {load()}")
     print("duckdb:")
-    res_d, t_d = run_duckdb(data)
+    res_d, t_d = run_duckdb(data, args.passes)
     rss_d = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak RSS of this process after DuckDB: {rss_d:.0f} MB")
-    print("spark (standalone, 2 workers × 1 core):")
-    res_s, t_s, startup = run_spark(data, args.worker_memory, args.executor_memory)
+    print(f"spark (standalone, {args.workers} worker(s) × {args.cores} core(s)):")
+    res_s, t_s, startup = run_spark(data, args)
     same(res_d, res_s)
-    print(f"throughput: duckdb {args.rows / t_d / 1e6:.1f} M incident rows/s for all three jobs; "
-          f"spark {args.rows / t_s / 1e6:.1f} M rows/s on 2 executor cores (start-up {startup:.0f} s apart)")
-    print(f"scale duckdb_s={t_d:.1f} spark_s={t_s:.1f} ratio={t_s / t_d:.2f} rows={args.rows}")
+    cores = args.workers * args.cores
+    print(f"throughput (last pass): duckdb {args.rows / t_d[-1] / 1e6:.1f} M incident rows/s for all three jobs; "
+          f"spark {args.rows / t_s[-1] / 1e6:.1f} M rows/s on {cores} executor cores (start-up {startup:.0f} s apart)")
+    print(f"scale-cold duckdb_s={t_d[0]:.1f} spark_s={t_s[0]:.1f} ratio={t_s[0] / t_d[0]:.2f} (pass 1; {load()})")
+    print(f"scale duckdb_s={t_d[-1]:.1f} spark_s={t_s[-1]:.1f} ratio={t_s[-1] / t_d[-1]:.2f} rows={args.rows}")
 
 
 if __name__ == "__main__":
