@@ -66,6 +66,13 @@ def test_school_sees_only_its_own_school(clients, users, profile_id, ddd_ws):
     assert own in r.json()["fout"]
     new = audit_entries(ddd_ws)[before:]
     assert any(e["user"] == "school" and e["allowed"] is False and other in str(e["filters"]) for e in new)
+    # a level that escapes the scope (all wijken, no school in that table): refused in plain words, audited
+    before = len(audit_entries(ddd_ws))
+    r = clients["school"].get("/api/sociaal/profiel", params={"profiel": profile_id, "niveau": "wijk_code"})
+    assert r.status_code == 403
+    assert any(e["user"] == "school" and e["allowed"] is False for e in audit_entries(ddd_ws)[before:])
+    page = clients["school"].get("/sociaal", params={"niveau": "wijk_code"}).text
+    assert "uw rol ziet alleen cijfers van uw eigen school" in page and 'id="profiel-tabel"' not in page
 
 
 def test_buurtteam_sees_only_its_own_wijk(clients, users, profile_id, ddd_ws):
