@@ -13,14 +13,17 @@ What enters the process and what leaves it:
   read; then the warehouse (Ibis) builds the *numeric design matrix only* — outcome, treatment 0/1, a
   group number for ``by`` and the confounders (categories one-hot as 0/1 columns, a ``niet gemeten`` level
   for a missing ZRM score). No pseudonym, code or name is in it: the rows cannot be linked back to anyone.
-  Counts for the gate (distinct pupils per group × arm) are computed in the warehouse.
+  Counts for the gate (pupil-years and distinct pupils per group × arm) are computed in the warehouse.
 * **out**: aggregates only — the estimate, its interval, the naive difference, balance (standardised
   differences; a category level with fewer than ``min_cell`` observations in an arm is not shown) and
   the numbers treated / control in pupil-years, which pass the publication gate (threshold ``min_cell``
   from the catalog, at least 15, with complementary suppression over the group × arm table). A group
   whose cells are suppressed, or with fewer than ``min_cell`` distinct pupils in an arm, is refused —
   "geweigerd: te weinig personen", no estimate and no count — never rounded.
-* a user with a ``scope`` (e.g. ``{"school": "S003"}``) gets the estimate over that scope only, or a refusal.
+* a user with a ``scope`` (e.g. ``{"school": "S003"}``) gets the estimate over that scope only, or a refusal;
+  the scope is a dimension of the protected count table, sliced after the gate (as in ``release_aggregate``).
+* finished results (aggregates only) are cached per workspace, pinned versions and question; access is
+  checked and the read audited on every call all the same.
 * every run, refused or not, writes an audit entry per source with its version.
 """
 
