@@ -4,6 +4,8 @@ through the generic aggregate API as well (the scope lives in release_aggregate)
 
 from __future__ import annotations
 
+import csv as csvlib
+import io
 import re
 
 import pytest
@@ -116,6 +118,12 @@ def test_analist_sees_the_city_suppressed_cells_never_zero(clients, profile_id):
     assert all(r["suppressed"] == "onderdrukt" and (r["aantal"] is None or r["aandeel"] is None) for r in suppressed)
     shown = [r for r in rows if not r["suppressed"] and r["aantal"] is not None]
     assert shown and all(r["aantal"] >= 15 for r in shown)
+    csv = clients["analist"].get("/api/sociaal/profiel", params={"profiel": profile_id, "niveau": "wijk_code",
+                                                                 "format": "csv"})
+    assert csv.status_code == 200 and "onderdrukt" in csv.text and "X-Stadslab-Bron" in csv.headers
+    table = list(csvlib.DictReader(io.StringIO(csv.text.lstrip("\ufeff")), delimiter=";"))
+    hidden = [r for r in table if r["suppressed"] == "onderdrukt"]
+    assert hidden and all("" in (r["aantal"], r["aandeel"]) for r in hidden)   # empty, never 0
 
 
 def test_effect_panel_numbers_and_caveat(clients):

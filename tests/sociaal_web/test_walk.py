@@ -43,7 +43,7 @@ def test_route_walk(clients, ddd_ws, pseudonyms, profile_id, tmp_path):
     # the profile's own levels, another partner's wijk, an unknown profile and an injection attempt
     variants = [{}, {"profiel": profile_id, "niveau": "school"},
                 {"profiel": profile_id, "niveau": "wijk_code", "gebied": "WK034401"},
-                {"profiel": "bestaat-niet", "niveau": "x' OR 1=1"}]
+                {"profiel": profile_id, "format": "csv"}, {"profiel": "bestaat-niet", "niveau": "x' OR 1=1"}]
     tried, problems = 0, []
     for path in paths:
         for params in variants:

@@ -9,7 +9,7 @@ from typing import Literal
 from fastapi import APIRouter, Query, Request
 
 from stadslab.errors import AccessDenied, AnalysisError, PrivacyError
-from stadslab.web.api.render import json_response
+from stadslab.web.api.render import csv_response, json_response
 from stadslab.web.data import sociaal as ddd
 from stadslab.web.data import sociaal_governance as gov
 from stadslab.web.pages.sociaal import default_level, governance_guard
@@ -29,7 +29,8 @@ def profiles(request: Request):
 def profile(request: Request, profiel: str = Query(..., max_length=80),
             niveau: Literal["wijk_code", "buurt_code", "school"] | None = None,
             schooljaar: str | None = Query(None, max_length=10),
-            gebied: str | None = Query(None, max_length=20, description="één wijk-, buurt- of schoolcode")):
+            gebied: str | None = Query(None, max_length=20, description="één wijk-, buurt- of schoolcode"),
+            format: Literal["json", "csv"] = "json"):
     user, purpose, primary = ddd.guard(request)
     state = request.app.state.stadslab
     items = ddd.profile_list(state) if primary is not None else None
@@ -43,6 +44,10 @@ def profile(request: Request, profiel: str = Query(..., max_length=80),
         if user.scope and not isinstance(exc, AccessDenied):   # outside a partner's scope: a refusal (audited)
             raise AccessDenied(exc.message, hint=exc.hint) from None
         raise
+    if format == "csv":   # the table as shown: areas, counts, shares, "onderdrukt" — never a person or pseudonym
+        rows = [{"gesimuleerd": "ja", **{k: v for k, v in r.items()}} for r in data["rijen"]]
+        return csv_response(rows, data["bron"], filename=f"sociaal_{profiel}_{data['niveau']}_"
+                                                         f"{(data['schooljaar'] or '').replace('/', '-')}.csv")
     return json_response(data)
 
 
