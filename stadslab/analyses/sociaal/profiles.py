@@ -180,9 +180,12 @@ def profile_view(wh: Any, catalog: Any, ws_root: str | Path, *, user: User, purp
         raise AnalysisError("profielen op buurtniveau staan uit in deze werkruimte",
                             hint=f"kies wijk of school, of zet 'buurtniveau: ja' in {PROFILE_DIR}/{SETTINGS_FILE} "
                                  "(dat kost detail op wijkniveau, docs/sociaal.md)")
-    rel = release_aggregate(wh, dataset, user=user, purpose=purpose, by=[level, "schooljaar", profile.flag],
-                            filters=filters, audit=audit, store=store, route=route, version=profile.versie,
-                            table=table)
+    # release_aggregate reads the table twice (cells, distinct persons): materialise the linked frame's joins
+    # once, as an engine temp table dropped right after (Ibis cache; DuckDB or Spark)
+    with table.cache() as cached:
+        rel = release_aggregate(wh, dataset, user=user, purpose=purpose, by=[level, "schooljaar", profile.flag],
+                                filters=filters, audit=audit, store=store, route=route, version=profile.versie,
+                                table=cached)
     frame = _shape(rel.frame, level, profile.flag)
     prov = dict(rel.provenance)
     prov.update(profiel=profile.id, profielversie=profile.versie, profile_version=profile.versie,
