@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv as csvlib
 import io
+import json
 import re
 
 import pytest
 
 from tests.sociaal_web.conftest import audit_entries
+
+HEX32 = re.compile(r"[0-9a-f]{32}")
 
 
 def _rows(client, profile_id: str, **params) -> list[dict]:
@@ -150,3 +153,22 @@ def test_a_school_gets_the_slice_of_the_protected_city_table(clients, users, pro
     city = {r["schooljaar"]: tuple(r.get(k) for k in keys)
             for r in _rows(clients["analist"], profile_id, niveau="school") if r["school"] == own}
     assert mine and mine == city
+
+
+def test_scope_holds_in_the_cli(server, ddd_ws, users, pseudonyms):
+    """The CLI (handed over to the running server) answers a school with its own school only; another
+    school is refused with the Dutch reason; no pseudonym in any output."""
+    from tests.conftest import run_cli
+
+    own = users["school"]["scope"]["school"]
+    env = {"STADSLAB_PASSWORD": "school-demo"}
+    ok = run_cli("aggregate", "ddd_verzuim", "--by", "school", "--user", "school", "--purpose", "sociaal_domein",
+                 "-w", str(ddd_ws), "--json", env=env)
+    body = json.loads(ok.stdout)
+    rows = body.get("rows") or body.get("rijen") or []
+    assert rows and {r["school"] for r in rows} <= {own, "Totaal"}
+    other = "S001" if own != "S001" else "S002"
+    refused = run_cli("aggregate", "ddd_verzuim", "--by", "school", "--where", f"school={other}", "--user", "school",
+                      "--purpose", "sociaal_domein", "-w", str(ddd_ws), "--json", env=env, check=False)
+    assert refused.returncode != 0 and f"alleen school {own}" in refused.stdout + refused.stderr
+    assert not set(HEX32.findall(ok.stdout + refused.stdout + refused.stderr)) & pseudonyms
