@@ -29,6 +29,8 @@ def test_usage_only_for_the_privacy_officer(clients):
     assert "Alleen de privacyfunctionaris" in html and 'id="gebruik-tabel"' not in html
     # the privacy officer does not read the dashboard's figures
     assert clients["privacy"].get("/api/sociaal/profielen").status_code == 403
+    r = clients["privacy"].get("/sociaal", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/sociaal/governance")
 
 
 def test_governance_records_per_source(clients):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from stadslab.errors import AccessDenied, PrivacyError, StadslabError
 from stadslab.web import security
@@ -82,6 +82,9 @@ def sociaal_page(request: Request, profiel: str | None = Query(None, max_length=
                  gebied: str | None = Query(None, max_length=20)):
     if (r := security.login_redirect(request)):
         return r
+    user = security.current_user(request)
+    if gov.OFFICER_ROLE in user.roles and not set(user.roles) & ddd.dashboard_roles(request.app.state.stadslab):
+        return RedirectResponse("/sociaal/governance#gebruik", 303)   # the privacy officer sees usage, not figures
     ctx = dashboard(request, profiel, schooljaar, niveau, gebied)
     gm = municipality(request.app.state.stadslab)
     kaart = None
