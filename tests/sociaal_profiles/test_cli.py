@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from typer.testing import CliRunner
 
 from stadslab.cli import app

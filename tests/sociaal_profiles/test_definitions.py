@@ -10,7 +10,12 @@ import ibis
 import pytest
 import yaml
 
-from stadslab.analyses.sociaal.profile_defs import VERSIONS_FILE, condition_expr, describe, history
+from stadslab.analyses.sociaal.profile_defs import (
+    VERSIONS_FILE,
+    condition_expr,
+    describe,
+    history,
+)
 from stadslab.analyses.sociaal.profiles import buurt_level, get_profile, load_profiles
 from stadslab.errors import AnalysisError, CatalogError
 

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stadslab.analyses.sociaal.profiles import TOTAL, derived_table, load_profiles, profile_view
+from stadslab.analyses.sociaal.profiles import (
+    TOTAL,
+    derived_table,
+    load_profiles,
+    profile_view,
+)
 from stadslab.privacy.gate import SuppressionStore
 from tests.sociaal_profiles.conftest import ANALYST, SCHOOL, YEARS
 

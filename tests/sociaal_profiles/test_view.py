@@ -9,11 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stadslab.analyses.sociaal.profiles import SUPPRESSED, derived_table, load_profiles, profile_view
+from stadslab.analyses.sociaal.profiles import (
+    SUPPRESSED,
+    derived_table,
+    load_profiles,
+    profile_view,
+)
 from stadslab.errors import AccessDenied, AnalysisError, PrivacyError
 from stadslab.privacy.access import User
 from stadslab.privacy.gate import SuppressionStore
-from tests.sociaal_profiles.conftest import ANALYST, SCHOOL, YEARS, source_entries, write_profiles
+from tests.sociaal_profiles.conftest import (
+    ANALYST,
+    SCHOOL,
+    YEARS,
+    source_entries,
+    write_profiles,
+)
 
 PURPOSE = "sociaal_domein"
 HEX32 = re.compile(r"\b[0-9a-f]{32}\b")
@@ -27,7 +38,7 @@ def view(env, audit, level="wijk_code", profile="verzuim_bijstand_zrm", user=ANA
 
 
 def truth(env, level: str, profile: str) -> pd.DataFrame:
-    wh, linked, _, ws = env
+    _, linked, _, ws = env
     d = derived_table(linked, load_profiles(ws)).to_pandas()
     flag = f"p_{profile}"
     g = d.groupby([level, "schooljaar"]).agg(aantal=(flag, lambda s: int((s == "ja").sum())), populatie=(flag, "size"))
@@ -97,8 +108,7 @@ def test_a_profile_aimed_at_one_pupil_yields_no_small_count(env, audit, frame_df
         assert ((shown == 0) | (shown >= 15)).all(), rel.frame
 
 
-def test_doelbinding_access_and_scope(env, audit, tmp_path):
-    wh, linked, sources, ws = env
+def test_doelbinding_access_and_scope(env, audit):
     # a user without a role for the sources
     stranger = User("x", roles=("analist",), purposes=(PURPOSE,))
     with pytest.raises(AccessDenied):

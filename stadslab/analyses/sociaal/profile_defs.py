@@ -30,7 +30,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,7 @@ def check_condition(c: Any, file: str, key: str) -> None:
     if op == "in" and (not isinstance(c["waarde"], list) or not c["waarde"]):
         raise _fail(file, f"{key}.waarde", "'in' vraagt een niet-lege lijst waarden")
     for v in values:
-        if isinstance(v, (dict, list)) or isinstance(v, bool):
+        if isinstance(v, (dict, list, bool)):
             raise _fail(file, f"{key}.waarde", f"waarde {v!r} is geen getal of tekst")
         if kind == "getal" and not isinstance(v, (int, float)):
             raise _fail(file, f"{key}.waarde", f"'{veld}' is een getal; waarde {v!r} is dat niet")
@@ -161,7 +161,7 @@ def parse(raw: Any, file: str) -> dict[str, Any]:
         raise _fail(file, "", "een profiel is een mapping met " + ", ".join(KEYS))
     extra = set(raw) - set(KEYS)
     if extra:
-        raise _fail(file, sorted(extra)[0], f"onbekende sleutel '{sorted(extra)[0]}'", hint="sleutels: " + ", ".join(KEYS))
+        raise _fail(file, min(extra), f"onbekende sleutel '{min(extra)}'", hint="sleutels: " + ", ".join(KEYS))
     for k in REQUIRED:
         if raw.get(k) in (None, ""):
             raise _fail(file, k, f"'{k}' ontbreekt")
@@ -205,7 +205,7 @@ def versioned(ws_root: str | Path, definitions: list[dict[str, Any]]) -> list[Pr
                              hint="herstel het bestand uit de back-up; het is de herkomst van elk profielcijfer") from None
     changed = False
     out = []
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     for d in definitions:
         sha = definition_hash(d["voorwaarden"])
         versions = history.setdefault(d["id"], [])
