@@ -4,13 +4,16 @@
    buurt assignment against Utrecht's 111 buurten, versus plain DuckDB ``read_csv`` into a table.
 2. A generated 100 k-row XLSX ingested by Stadslab versus python-calamine reading the sheet.
 
-Prints both times and ratios; the last line reads ``ingest ratio csv=X.XX xlsx=Y.YY``.
-Usage: .venv/bin/python bench/ingest.py [--rows 5000000] [--xlsx-rows 100000] [--repeat 2]
+Prints both times and ratios, each with the machine's load average (1 min) when it was taken (a
+shared machine: compare ratios from one run, never seconds across runs); the last line reads
+``ingest ratio csv=X.XX xlsx=Y.YY csv_peak_rss_mb=N load=L``.
+Usage: .venv/bin/python bench/ingest.py [--rows 5000000] [--xlsx-rows 100000] [--repeat 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -101,6 +104,10 @@ def csv_load_rss(root: Path, source: Path) -> tuple[float, float, str]:
     return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, route
 
 
+def load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
+
+
 def best(fn, repeat: int) -> float:
     times = []
     for _ in range(repeat):
@@ -114,7 +121,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=5_000_000)
     ap.add_argument("--xlsx-rows", type=int, default=100_000)
-    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="stadslab-bench-"))
     try:
@@ -150,16 +157,20 @@ def main() -> None:
             run.seconds, run.first = [], []
             return run
 
-        t_plain = best(plain_csv, args.repeat)
+        # the two sides in turn (plain, Stadslab, plain, …): a shared machine's load drifts, so each
+        # side's best time comes from the same stretch of the run
         ing = stadslab_ingest(csv, FIELDS)
+        plains = []
         for _ in range(args.repeat):
+            plains.append(best(plain_csv, 1))
             ing()
-        t_ing = min(ing.seconds)
+        t_plain, t_ing = min(plains), min(ing.seconds)
+        print("csv pairs (read_csv s, Stadslab s): " + ", ".join(f"({a:.2f}, {b:.2f})" for a, b in zip(plains, ing.seconds)))
         a = ing.result.area_stats
-        print(f"csv plain duckdb read_csv: {t_plain:.2f} s")
+        print(f"csv plain duckdb read_csv: {t_plain:.2f} s ({load()})")
         print(f"csv stadslab ingest (validation + buurt assignment): {t_ing:.2f} s "
               f"({ing.result.rows_loaded:,} rows, {a['assigned_share']:.1%} in a buurt); "
-              f"first load incl. building the buurt lookup raster: {min(ing.first):.2f} s")
+              f"first load incl. building the buurt lookup raster: {min(ing.first):.2f} s ({load()})")
 
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -167,21 +178,24 @@ def main() -> None:
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
             secs, rss, route = pool.submit(csv_load_rss, tmp / "ws_rss", csv).result()
         print(f"csv {args.rows:,}-row load in a fresh process: {secs:.2f} s, route '{route}', "
-              f"peak RSS {rss:.0f} MB (file {csv.stat().st_size / 1e6:.0f} MB)")
+              f"peak RSS {rss:.0f} MB (file {csv.stat().st_size / 1e6:.0f} MB; {load()})")
 
         xlsx = tmp / "incidenten.xlsx"
         generate_xlsx(xlsx, args.xlsx_rows)
         from python_calamine import CalamineWorkbook
 
-        t_cal = best(lambda: CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_index(0).to_python(), args.repeat)
         ing_x = stadslab_ingest(xlsx, FIELDS)
+        cals = []
         for _ in range(args.repeat):
+            cals.append(best(lambda: CalamineWorkbook.from_path(str(xlsx)).get_sheet_by_index(0).to_python(), 1))
             ing_x()
-        t_x = min(ing_x.seconds)
-        print(f"xlsx calamine read: {t_cal:.2f} s")
+        t_cal, t_x = min(cals), min(ing_x.seconds)
+        print("xlsx pairs (calamine s, Stadslab s): " + ", ".join(f"({a:.2f}, {b:.2f})" for a, b in zip(cals, ing_x.seconds)))
+        print(f"xlsx calamine read: {t_cal:.2f} s ({load()})")
         print(f"xlsx stadslab ingest: {t_x:.2f} s ({ing_x.result.rows_loaded:,} rows); "
-              f"first load incl. raster: {min(ing_x.first):.2f} s")
-        print(f"ingest ratio csv={t_ing / t_plain:.2f} xlsx={t_x / t_cal:.2f} csv_peak_rss_mb={rss:.0f}")
+              f"first load incl. raster: {min(ing_x.first):.2f} s ({load()})")
+        print(f"ingest ratio csv={t_ing / t_plain:.2f} xlsx={t_x / t_cal:.2f} csv_peak_rss_mb={rss:.0f} "
+              f"load={os.getloadavg()[0]:.1f}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -18,6 +18,8 @@ Cells are classified with boxes enlarged by 1 mm, so floating-point rounding of 
 cannot put a point outside the box that was tested. Below the 1000 m level each cell is tested
 against its parent's pieces (the areas clipped to the parent cell), so full-resolution boundaries
 stay cheap. A point then costs one or two array look-ups: no join, no sort, row order kept.
+At ingest the arrays are read as plain lists (integers, doubles, codes by area id): a struct per
+point cost more than the look-up itself (issue 16, docs/scale.md section 5).
 Measured (bench/geo_assign.py, 5 M points over Utrecht's bounding box, 2 cores): 1.1 % of the
 points need the exact test; see the bench for times.
 The raster is cached as ``stadslab.area_raster_<year>_<level>_<hash>``,
@@ -331,24 +333,23 @@ def enrich_points_sql(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y:
     sf = 125.0 / k
     in_box = (f"__geo_cx >= {r.gx0} AND __geo_cx < {r.gx0 + r.width} "
               f"AND __geo_cy >= {r.gy0} AND __geo_cy < {r.gy0 + r.height}")
-    coarse = (f"CASE WHEN {in_box} THEN __r.coarse[((__geo_cx - {r.gx0}) * {r.height} "
-              f"+ (__geo_cy - {r.gy0}))::BIGINT + 1] END")
-    fine = (f"__r.fine[((-__geo_c.v - 1) * {k * k} + (floor(__geo_x / {sf!r}) - __geo_cx * {k}) * {k} "
+    cell = f"((__geo_cx - {r.gx0}) * {r.height} + (__geo_cy - {r.gy0}))::BIGINT + 1"
+    fine = (f"__r_fine[((-__geo_v - 1) * {k * k} + (floor(__geo_x / {sf!r}) - __geo_cx * {k}) * {k} "
             f"+ (floor(__geo_y / {sf!r}) - __geo_cy * {k}))::BIGINT + 1]")
-    exact = ("list_filter(__r.candidates[-__geo_fv], "
+    exact = ("list_filter(__r_candidates[-__geo_fv], "
              "e -> ST_Intersects(e.geom, ST_Point(__geo_x, __geo_y)))[1].id")
     if crs == "EPSG:28992":
         dx, dy = g.rd_reduced_sql("__geo_x", "__geo_y")
         plon, plat = g.rd_to_wgs84_sql(f"({dx})", f"({dy})")
         ux, uy = "(__geo_x - __geo_cx * 125.0 - 62.5)", "(__geo_y - __geo_cy * 125.0 - 62.5)"
-        lon = (f"CASE WHEN __geo_c IS NOT NULL THEN __geo_c.lon0 + __geo_c.lonx * {ux} + __geo_c.lony * {uy} "
-               f"ELSE {plon} END")
-        lat = (f"CASE WHEN __geo_c IS NOT NULL THEN __geo_c.lat0 + __geo_c.latx * {ux} + __geo_c.laty * {uy} "
-               f"ELSE {plat} END")
+        lon = (f"CASE WHEN __geo_cell IS NOT NULL THEN __r_lon0[__geo_cell] + __r_lonx[__geo_cell] * {ux} "
+               f"+ __r_lony[__geo_cell] * {uy} ELSE {plon} END")
+        lat = (f"CASE WHEN __geo_cell IS NOT NULL THEN __r_lat0[__geo_cell] + __r_latx[__geo_cell] * {ux} "
+               f"+ __r_laty[__geo_cell] * {uy} ELSE {plat} END")
     else:
         lon, lat = "__geo_lon", "__geo_lat"
-    exprs = {"x_rd": "__geo_x", "y_rd": "__geo_y", "lon": lon, "lat": lat, "buurt_code": "__geo_codes.buurt",
-             "wijk_code": "__geo_codes.wijk", "gemeente_code": "__geo_codes.gemeente",
+    exprs = {"x_rd": "__geo_x", "y_rd": "__geo_y", "lon": lon, "lat": lat, "buurt_code": "__r_buurt[__geo_id]",
+             "wijk_code": "__r_wijk[__geo_id]", "gemeente_code": "__r_gemeente[__geo_id]",
              # the 125 m cell is already known: __geo_cx/__geo_cy are floor(x/125), floor(y/125)
              "grid_125m": "CASE WHEN __geo_x IS NOT NULL THEN concat('E', __geo_cx::BIGINT, 'N', __geo_cy::BIGINT) END"}
     if h3_resolution is not None:
@@ -356,19 +357,25 @@ def enrich_points_sql(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y:
         exprs["h3"] = g.h3_cell_sql("__geo_lat_out", "__geo_lon_out", h3_resolution)
     out = [f"{exprs[c]} AS {c}" for c in wanted if c not in keep and c != "h3"]
     src = ", ".join(f"s.{q(c)}" for c in cols)
-    # Layers, inside out: coordinates in RD → 125 m cell → coarse entry → fine value → area id →
-    # output columns (→ H3 from lon/lat).
-    # Each look-up layer cross-joins the one-row raster table and reads only the array it needs.
-    # (A direct CROSS JOIN keeps the source's row order; a scalar subquery would not.)
+    # The raster as plain lists (one row, built once per statement): extracting an integer from a
+    # plain list costs next to nothing, a struct of seven fields per point did not (measured: most of
+    # the enrichment's cost). Layers, inside out: coordinates in RD → 125 m cell → coarse value →
+    # fine value → area id (exact test for the few points in a border sub-cell) → output columns.
+    # One CROSS JOIN with the one-row raster keeps the source's row order (a scalar subquery would not).
+    lists = ("SELECT [e.v FOR e IN coarse] AS __r_v, [e.lon0 FOR e IN coarse] AS __r_lon0, "
+             "[e.lonx FOR e IN coarse] AS __r_lonx, [e.lony FOR e IN coarse] AS __r_lony, "
+             "[e.lat0 FOR e IN coarse] AS __r_lat0, [e.latx FOR e IN coarse] AS __r_latx, "
+             "[e.laty FOR e IN coarse] AS __r_laty, fine AS __r_fine, candidates AS __r_candidates, "
+             "[e.buurt FOR e IN codes] AS __r_buurt, [e.wijk FOR e IN codes] AS __r_wijk, "
+             f"[e.gemeente FOR e IN codes] AS __r_gemeente FROM {rt}")
     sql = (f"SELECT {', '.join(q(c) for c in cols)}, {', '.join(out)} FROM ("
-           f"SELECT t.*, __r.codes[__geo_id] AS __geo_codes FROM ("
-           f"SELECT t.*, CASE WHEN __geo_c.v > 0 THEN __geo_c.v WHEN __geo_fv > 0 THEN __geo_fv "
+           f"SELECT *, CASE WHEN __geo_v > 0 THEN __geo_v WHEN __geo_fv > 0 THEN __geo_fv "
            f"WHEN __geo_fv < 0 THEN {exact} END AS __geo_id FROM ("
-           f"SELECT t.*, CASE WHEN __geo_c.v < 0 THEN {fine} END AS __geo_fv FROM ("
-           f"SELECT t.*, {coarse} AS __geo_c FROM ("
+           f"SELECT *, CASE WHEN __geo_v < 0 THEN {fine} END AS __geo_fv FROM ("
+           f"SELECT *, __r_v[__geo_cell] AS __geo_v FROM ("
+           f"SELECT *, CASE WHEN {in_box} THEN {cell} END AS __geo_cell FROM ("
            f"SELECT *, floor(__geo_x / 125.0) AS __geo_cx, floor(__geo_y / 125.0) AS __geo_cy FROM ({derived}("
-           f"SELECT {src}, {base} FROM {qualified(source)} s))) t CROSS JOIN {rt} __r"
-           f") t CROSS JOIN {rt} __r) t CROSS JOIN {rt} __r) t CROSS JOIN {rt} __r)")
+           f"SELECT {src}, {base} FROM {qualified(source)} s)) t CROSS JOIN ({lists}) __r)))))")
     if h3_resolution is not None:
         lon_out = "lon" if "lon" not in keep else q(x)
         lat_out = "lat" if "lat" not in keep else q(y)

@@ -55,8 +55,10 @@ def eligible(ds: Dataset) -> str | None:
 class LazyCsv:
     """A CSV file as a view (no staging copy) plus the line counter that proves ``__row`` right."""
 
-    def __init__(self, result: ReadResult, counter: Any, first_line: int, file_name: str) -> None:
+    def __init__(self, result: ReadResult, counter: Any, first_line: int, file_name: str,
+                 numbered: bool = True) -> None:
         self.result, self.counter, self.first_line, self.file_name = result, counter, first_line, file_name
+        self.numbered = numbered
 
     def check_lines(self, rows: int) -> None:
         self.counter.join()
@@ -64,9 +66,12 @@ class LazyCsv:
             raise Miss("records over meerdere regels of lege regels: regelnummers via de tekstroute")
 
 
-def csv_view(con: duckdb.DuckDBPyConnection, path: Path, options: dict[str, Any], table: str) -> LazyCsv:
+def csv_view(con: duckdb.DuckDBPyConnection, path: Path, options: dict[str, Any], table: str, *,
+             numbered: bool = False) -> LazyCsv:
     """A TEMP VIEW ``table`` over the CSV file with the reader's dialect and header, all columns as
-    text, ``__row`` = the line in the file. Raises Miss for files the reader would transcode."""
+    text. ``numbered``: ``__row`` = the line in the file (one thread); else ``__row`` is NULL and
+    :func:`number_rows` numbers the rows (a load of one file). Raises Miss for files the reader
+    would transcode."""
     path = Path(path)
     skip_rows, header_rows = csvr._header_options(options, path)
     gz = path.name.lower().endswith(".gz")
@@ -99,17 +104,35 @@ def csv_view(con: duckdb.DuckDBPyConnection, path: Path, options: dict[str, Any]
     if newline == "\r":
         args += ", new_line='\\r'"
     cols = ", ".join(quote_ident(n) for n in names)
-    # WITH ORDINALITY numbers records in file order and keeps the scan parallel (row_number() does not)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(table)} AS SELECT {cols}, "
-                f"(__ord + {first_line - 1})::BIGINT AS {ROW_COLUMN} "
-                f"FROM read_csv({args}) WITH ORDINALITY AS __t({cols}, __ord)")
+    if numbered:
+        # WITH ORDINALITY numbers records in file order, but runs the whole statement on one thread
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(table)} AS SELECT {cols}, "
+                    f"(__ord + {first_line - 1})::BIGINT AS {ROW_COLUMN} "
+                    f"FROM read_csv({args}) WITH ORDINALITY AS __t({cols}, __ord)")
+    else:
+        # a parallel scan; number_rows writes the rows in file order (DuckDB keeps insertion order)
+        # and numbers them by rowid (measured: the numbered scan ran the load's one statement on a
+        # single thread)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {quote_ident(table)} AS SELECT {cols}, "
+                    f"NULL::BIGINT AS {ROW_COLUMN} FROM read_csv({args})")
     counter = csvr._LineCounter(path, gz, b"\r" if newline == "\r" else b"\n")
     counter.start()
     used = {"delimiter": delim, "encoding": encoding, "quote": quote, "escape": escape, "newline": newline,
             "skip_rows": skip_rows, "header_rows": header_rows, "header_line": skip_rows + 1,
             "first_data_line": first_line}
     return LazyCsv(ReadResult(table=table, columns=names, rows=-1, typed=False, options_used=used, notes=notes),
-                   counter, first_line, path.name)
+                   counter, first_line, path.name, numbered)
+
+
+def number_rows(con: duckdb.DuckDBPyConnection, final: str, first_line: int) -> str:
+    """Run the load's query (read, convert, check, enrich: parallel) into TEMP table ``__numbered``
+    in file order, and return the SELECT that writes it with ``__row`` = rowid + the first data line.
+    Costs one in-memory copy (DuckDB spills it under a memory limit); the numbered scan cost more."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __numbered AS SELECT * FROM {final}")
+    cols = [r[0] for r in con.execute("DESCRIBE __numbered").fetchall()]
+    shown = ", ".join(f"(rowid + {int(first_line)})::BIGINT AS {ROW_COLUMN}" if c == ROW_COLUMN else quote_ident(c)
+                      for c in cols)
+    return f"(SELECT {shown} FROM __numbered)"
 
 
 def guard_head(con: duckdb.DuckDBPyConnection, ds: Dataset, mapping: dict[str, str], columns: list[str],
@@ -185,7 +208,8 @@ def strict_clean(con: duckdb.DuckDBPyConnection, ds: Dataset, mapping: dict[str,
 
 def after_write(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, lazy: list[LazyCsv]) -> int:
     """Checks on the written version table, inside the load's transaction: line numbers, uniqueness,
-    the raw-BSN guard over a sample of the whole table. Returns the row count."""
+    and for a CSV read in place (only its first rows were guarded as raw text) the raw-BSN guard
+    over a sample of the whole table. Returns the row count."""
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if len(lazy) == 1:
         lazy[0].check_lines(rows)
@@ -198,6 +222,8 @@ def after_write(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, lazy: l
             dup = con.execute(f"SELECT count({V.q(f.name)}) - count(DISTINCT {V.q(f.name)}) FROM {table}").fetchone()[0]
             if dup:
                 raise Miss(f"dubbele waarden in unieke kolom '{f.name}'")
+    if not lazy:       # a staged file: the guard already read every raw value of every column
+        return int(rows)
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
     names = [f.name for f in ds.fields if f.name in types]
     # numbers as the digits a file would hold, so a BSN read as DOUBLE is still seen by the guard

@@ -153,7 +153,7 @@ def ingest(wh: Warehouse, dataset: Dataset, data_dir: Path, *, file: Path | None
     return result
 
 
-_TEMPS = ("__final", "__pts", "__clean", "__typed", "__stage", "__rejects")
+_TEMPS = ("__numbered", "__final", "__pts", "__clean", "__typed", "__stage", "__rejects")
 
 
 def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFile], trigger: str,
@@ -167,7 +167,7 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
     for i, f in enumerate(files):
         info = reader_for(f.path, ds.source.reader)
         if fast and info.name == "csv":
-            lz = fastpath.csv_view(con, f.path, dict(ds.source.options), f"__stage_{i}")
+            lz = fastpath.csv_view(con, f.path, dict(ds.source.options), f"__stage_{i}", numbered=len(files) > 1)
             lazy.append(lz)
             reads.append((f, info, lz.result))
         else:
@@ -225,6 +225,9 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
         final = _geometry_to_rd(con, ds, crs)
     elif ds.geography.level in ("buurt", "wijk") and ds.field_with_role("area_code") is not None:
         area_stats, final = _derive_parent_codes(con, ds)
+
+    if len(lazy) == 1 and not lazy[0].numbered:
+        final = fastpath.number_rows(con, final, lazy[0].first_line)
 
     say("vastleggen")
     provenance = {
