@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-
 import yaml
 
 from stadslab.analyses.sociaal.profile_defs import PROFILE_DIR, Profile, condition_expr, read_definitions, versioned
