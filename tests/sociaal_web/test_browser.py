@@ -43,3 +43,27 @@ def test_dashboard_on_phone_and_desktop(browser, server):
         assert errors == []
     finally:
         context.close()
+
+
+def test_buurtteam_sees_its_own_wijk_on_a_phone(browser, server, users):
+    """A partner's page: the buurten of its own wijk on the map and in the table, nothing else."""
+    own = users["buurtteam"]["scope"]["wijk_code"]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="nl-NL")
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/login")
+        page.fill("#gebruiker", "buurtteam")
+        page.fill("#wachtwoord", PASSWORDS["buurtteam"])
+        page.click("form.formulier button[type=submit]")
+        page.wait_for_url(f"{server}/")
+        page.goto(f"{server}/sociaal")
+        codes = page.eval_on_selector_all("#profiel-tabel tbody th .klein", "es => es.map(e => e.textContent.trim())")
+        assert codes and all(c.startswith("BU" + own[2:8]) for c in codes), codes
+        assert own in page.locator("#wat-mag-u-zien").inner_text()
+        page.wait_for_function("document.body.dataset.kaartKlaar === '1'", timeout=20_000)
+        shown = page.evaluate("window.__stadslabMap.querySourceFeatures('profiel').map(f => f.properties.code)")
+        assert shown and all(c.startswith("BU" + own[2:8]) for c in shown), shown
+        assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+        page.screenshot(path=str(SCREENSHOTS / "sociaal_buurtteam_390x844.png"), full_page=True)
+    finally:
+        context.close()
