@@ -85,6 +85,9 @@ def test_provenance_and_audit_name_profile_version_and_sources(env, audit):
     last = entries[-1]
     assert last["allowed"] is True and last["dataset"] == "ddd_profielen" and "verzuim_hoog@v1" in last["route"]
     assert "p_verzuim_hoog" in json.dumps(last)
+    sources = [e for e in entries[-4:-1] if e["route"].endswith(":koppeling")]
+    assert {e["dataset"] for e in sources} == {"ddd_verzuim", "ddd_uitkeringen", "ddd_zrm"}
+    assert all(e["allowed"] and "verzuim_hoog@v1" in e["reason"] for e in sources)
 
 
 def test_no_pseudonym_or_row_leaves(env, audit):

@@ -171,6 +171,10 @@ def profile_view(wh: Any, catalog: Any, ws_root: str | Path, *, user: User, purp
         reason = f"profiel '{profile.id}' is vastgelegd voor doel '{profile.doel}', niet voor '{purpose}'"
         _audit_refusal(audit, user, purpose, DERIVED_ID, profile.versie, route, what, reason)
         raise AccessDenied(reason, hint=f"vraag het profiel op met --purpose {profile.doel}")
+    for d in sources:   # the sources this view reads, with their versions: the officer's "who used what"
+        if d.classification in ("vertrouwelijk", "persoonsgegevens"):
+            audit.append(AuditEntry(user.id, ",".join(user.roles), purpose, d.id, versions[d.id], route + ":koppeling",
+                                    what, None, allowed=True, reason=f"bron van profiel {profile.id}@v{profile.versie}"))
     dataset = derived_dataset(profiles, sources, buurt=buurt_level(ws_root))
     table = derived_table(linked, profiles)
     store = store if store is not None else SuppressionStore(suppression_store_path(ws_root))
