@@ -15,8 +15,8 @@ Spark: a standalone master and ``--workers`` workers (default two, ``--cores`` 1
 distribution on 127.0.0.1, this process as the driver, with the product's settings (spark.py DEFAULT_CONF);
 start-up (cluster + session) is reported apart and not in spark_s.
 
-Each engine runs the workload ``--passes`` times (default 2) in one session, DuckDB first, in the same
-run: pass 1 is cold (the executors' JIT compiles while it runs), the last pass is the steady state of a
+Each engine runs the workload ``--passes`` times (default 2) in one session, the passes alternating
+(DuckDB, Spark, DuckDB, Spark) so both meet the same machine load: pass 1 is cold (the executors' JIT compiles while it runs), the last pass is the steady state of a
 long-running cluster. Both are printed with the load average; ``scale-cold …`` is pass 1.
 Last line (last pass): ``scale duckdb_s=A spark_s=B ratio=R rows=N``.
 Usage: .venv/bin/python bench/scale.py [--rows 50000000] [--persons 10000000] [--workers 2 --cores 1]
@@ -110,27 +110,25 @@ def load() -> str:
     return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def passes(label: str, tables: dict, n: int) -> tuple[dict, list[float]]:
-    """The workload ``n`` times on the same engine and session: pass 1 is cold (Spark: JIT not yet
-    warm in the executors), later passes the steady state of a long-running cluster."""
-    times, res = [], None
-    for i in range(1, n + 1):
-        t0 = time.perf_counter()
-        res = workload(tables)
-        times.append(time.perf_counter() - t0)
-        print(f"  {label} pass {i}: {times[-1]:.1f} s ({load()})", flush=True)
-    return res, times
+def one_pass(label: str, tables: dict, i: int) -> tuple[dict, float]:
+    """The workload once; pass 1 is cold (Spark: the executors' JIT not yet warm), later passes the
+    steady state of a long-running cluster."""
+    t0 = time.perf_counter()
+    res = workload(tables)
+    dt = time.perf_counter() - t0
+    print(f"  {label} pass {i}: {dt:.1f} s ({load()})", flush=True)
+    return res, dt
 
 
-def run_duckdb(data: Path, n: int) -> tuple[dict, list[float]]:
+def duckdb_tables(data: Path) -> dict:
     import duckdb
     import ibis
 
-    raw = duckdb.connect(config={"temp_directory": str(data / "tmp_duck"), "enable_progress_bar": False})
+    raw = duckdb.connect(config={"temp_directory": str(data / "tmp_duck")})
+    raw.execute("SET enable_progress_bar = false")
     con = ibis.duckdb.from_connection(raw)
-    tables = {n: con.read_parquet(str(data / n / "*.parquet"), table_name=n)
-              for n in ("incidents", "source_a", "source_b", "source_c")}
-    return passes("duckdb", tables, n)
+    return {n: con.read_parquet(str(data / n / "*.parquet"), table_name=n)
+            for n in ("incidents", "source_a", "source_b", "source_c")}
 
 
 def start_cluster(tmp: Path, worker_memory: str, workers: int, cores: int):
@@ -158,8 +156,9 @@ def start_cluster(tmp: Path, worker_memory: str, workers: int, cores: int):
     return f"spark://127.0.0.1:{port}", lambda: [_stop(p) for p in reversed(procs)]
 
 
-def run_spark(data: Path, args) -> tuple[dict, list[float], float]:
-    """The workload on a standalone cluster, this process the driver, with the product's Spark settings
+def run_both(data: Path, args) -> tuple[dict, list[float], dict, list[float], float]:
+    """Passes alternate DuckDB, Spark, DuckDB, Spark… in one run, so both engines meet the same machine
+    load. Spark: a standalone cluster, this process the driver, with the product's Spark settings
     (stadslab.warehouse.spark.DEFAULT_CONF: Arrow result transfer, AQE) plus memory and scratch space."""
     from stadslab.warehouse.spark import parquet_table, spark_backend, spark_session
 
@@ -180,9 +179,15 @@ def run_spark(data: Path, args) -> tuple[dict, list[float], float]:
                   for n in ("incidents", "source_a", "source_b", "source_c")}
         startup = time.perf_counter() - t0
         print(f"  spark start-up (cluster + driver): {startup:.1f} s", flush=True)
-        res, times = passes("spark", tables, args.passes)
+        duck = duckdb_tables(data)
+        t_d, t_s = [], []
+        for i in range(1, args.passes + 1):
+            res_d, dt = one_pass("duckdb", duck, i)
+            t_d.append(dt)
+            res_s, dt = one_pass(f"spark ({args.workers}×{args.cores})", tables, i)
+            t_s.append(dt)
         session.stop()
-        return res, times, startup
+        return res_d, t_d, res_s, t_s, startup
     finally:
         stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -213,12 +218,10 @@ def main() -> None:
     args = ap.parse_args()
     data = generate(args.rows, args.persons)
     print(f"data (gesimuleerd): {data}; {load()}")
-    print("duckdb:")
-    res_d, t_d = run_duckdb(data, args.passes)
-    rss_d = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak RSS of this process after DuckDB: {rss_d:.0f} MB")
-    print(f"spark (standalone, {args.workers} worker(s) × {args.cores} core(s)):")
-    res_s, t_s, startup = run_spark(data, args)
+    print(f"duckdb (embedded) and spark (standalone, {args.workers} worker(s) × {args.cores} core(s)), passes alternating:")
+    res_d, t_d, res_s, t_s, startup = run_both(data, args)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak RSS of this process (DuckDB + Spark driver): {rss:.0f} MB")
     same(res_d, res_s)
     cores = args.workers * args.cores
     print(f"throughput (last pass): duckdb {args.rows / t_d[-1] / 1e6:.1f} M incident rows/s for all three jobs; "
