@@ -8,14 +8,19 @@ pseudonym or a row.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from stadslab.cli.aggregate import _area_names, login
-from stadslab.cli.common import JsonOpt, WorkspaceOpt, console, print_json, read_warehouse, workspace
+from stadslab.cli.common import (
+    JsonOpt,
+    WorkspaceOpt,
+    console,
+    print_json,
+    read_warehouse,
+    workspace,
+)
 from stadslab.errors import AnalysisError
 from stadslab.formatting import nl_number
 from stadslab.privacy.audit import AuditLog
@@ -27,7 +32,7 @@ LEVEL_WORDS = {"wijk": "wijk_code", "buurt": "buurt_code", "school": "school"}
 
 
 @app.command("lijst")
-def lijst(ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+def lijst(ws: str | None = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Alle profielen van de werkruimte (profielen/*.yaml) met hun huidige versie."""
     from stadslab.analyses.sociaal.profiles import load_profiles
 
@@ -45,7 +50,7 @@ def lijst(ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
 
 @app.command("toon")
 def toon(profile_id: str = typer.Argument(..., metavar="ID", help="Profiel-id"),
-         ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+         ws: str | None = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """De definitie van één profiel en de geschiedenis van zijn versies (hash en tijdstip)."""
     from stadslab.analyses.sociaal.profile_defs import history
     from stadslab.analyses.sociaal.profiles import get_profile
@@ -72,10 +77,10 @@ def toon(profile_id: str = typer.Argument(..., metavar="ID", help="Profiel-id"),
 @app.command("tel")
 def tel(profile_id: str = typer.Argument(..., metavar="ID", help="Profiel-id"),
         niveau: str = typer.Option("wijk", "--niveau", help="wijk, buurt of school"),
-        schooljaar: Optional[str] = typer.Option(None, "--schooljaar", help="Eén schooljaar, bijv. 2023/24 (anders alle: de trend)"),
-        user: Optional[str] = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml; wachtwoord uit $STADSLAB_PASSWORD zonder terminal"),
-        purpose: Optional[str] = typer.Option(None, "--purpose", help="Doel (doelbinding), bijv. sociaal_domein"),
-        ws: Optional[str] = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
+        schooljaar: str | None = typer.Option(None, "--schooljaar", help="Eén schooljaar, bijv. 2023/24 (anders alle: de trend)"),
+        user: str | None = typer.Option(None, "--user", envvar="STADSLAB_USER", help="Gebruiker uit stadslab.yaml; wachtwoord uit $STADSLAB_PASSWORD zonder terminal"),
+        purpose: str | None = typer.Option(None, "--purpose", help="Doel (doelbinding), bijv. sociaal_domein"),
+        ws: str | None = WorkspaceOpt, as_json: bool = JsonOpt) -> None:
     """Tel een profiel per wijk, buurt of school en schooljaar: aantal, populatie en aandeel.
 
     Alles via de publicatiepoort (minimaal 15 leerlingen per cel, secundaire onderdrukking) en met een

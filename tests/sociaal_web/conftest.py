@@ -37,6 +37,8 @@ def ddd_ws(tmp_path_factory) -> Path:
     run_cli("init", str(root), "--demo")
     ids = [p.stem for p in (root / "catalog").glob("*.yaml") if p.stem.startswith("ddd_")]
     run_cli("refresh", "-w", str(root), *AREAS, *sorted(ids))
+    # the demo publishes no buurt level (profielen/.instellingen.yaml); these tests need it: a buurtteam's buurten
+    (root / "profielen" / ".instellingen.yaml").write_text("buurtniveau: ja\n", encoding="utf-8")
     folder = root / "profielen"
     if not list(folder.glob("*.yaml")):      # a demo without declared profiles: declare two, as a user would
         folder.mkdir(exist_ok=True)

@@ -9,7 +9,8 @@ Columns (the vocabulary of profiles and of the effect's outcome, treatment and c
 
     pseudo_id, pseudo_id_ouder, schooljaar, buurt_code, wijk_code, gemeente_code, school, schoolsoort,
     geboortejaar, leeftijd (start year − birth year), verzuim_pct, verzuim_pct_volgend (t+1; NULL if the
-    pupil is not in the data next year), bijstand (ja/nee: a benefit month in t), zrm_<13 domains> (the
+    pupil is not in the data next year), verzuim_pct_huishouden (the highest absence of the household's
+    pupils in t: buurtteams are often called in through a sibling), bijstand (ja/nee: a benefit month in t), zrm_<13 domains> (the
     latest assessment on or before 31 July of t; NULL = none), zrm_gemeten (ja/nee), traject (ja/nee: a
     trajectory started in t), traject_lopend (ja/nee: a trajectory running at any time in t)
 
@@ -31,7 +32,8 @@ DOMAINS = ("financien", "werk_opleiding", "tijdsbesteding", "huisvesting", "huis
            "instrumentele_adl", "sociaal_netwerk", "maatschappelijke_participatie", "justitie")
 ZRM_COLUMNS = tuple(f"zrm_{d}" for d in DOMAINS)
 COLUMNS = ("pseudo_id", "pseudo_id_ouder", "schooljaar", "buurt_code", "wijk_code", "gemeente_code", "school",
-           "schoolsoort", "geboortejaar", "leeftijd", "verzuim_pct", "verzuim_pct_volgend", "bijstand",
+           "schoolsoort", "geboortejaar", "leeftijd", "verzuim_pct", "verzuim_pct_volgend", "verzuim_pct_huishouden",
+           "bijstand",
            *ZRM_COLUMNS, "zrm_gemeten", "traject", "traject_lopend")
 
 
@@ -67,7 +69,8 @@ def linked_frame(wh: Any, catalog: Any, *, versions: dict[str, int | None] | Non
     base = v.select(
         "pseudo_id", "pseudo_id_ouder", "schooljaar", "buurt_code", "wijk_code", "gemeente_code", "school",
         "schoolsoort", "geboortejaar", "verzuim_pct",
-        sy=v.schooljaar.substr(0, 4).cast("int64"))
+        sy=v.schooljaar.substr(0, 4).cast("int64"),
+        hh_max=v.verzuim_pct.max().over(group_by=[v.pseudo_id_ouder, v.schooljaar]))
     households = base.select(hh="pseudo_id_ouder", sy="sy").distinct()
 
     # next school year of the same pupil
@@ -105,6 +108,7 @@ def linked_frame(wh: Any, catalog: Any, *, versions: dict[str, int | None] | Non
         leeftijd=(f.sy - f.geboortejaar).cast("int64"),
         verzuim_pct=f.verzuim_pct.cast("float64"),
         verzuim_pct_volgend=f.verzuim_pct_volgend.cast("float64"),
+        verzuim_pct_huishouden=f.hh_max.cast("float64"),
         bijstand=_yes(f.b_flag.notnull()),
         **{c: f[c].cast("int64") for c in ZRM_COLUMNS},
         zrm_gemeten=_yes(f.z_flag.notnull()),

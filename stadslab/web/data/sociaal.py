@@ -112,6 +112,14 @@ def remembered(request: Request, user: User, purpose: str | None, key: tuple, co
 
 # ---- profiles ------------------------------------------------------------------------------------------
 
+def levels(state) -> dict[str, str]:
+    """The levels this workspace publishes: buurt only where ``profielen/.instellingen.yaml`` allows it."""
+    mod = analysis("profiles")
+    if mod is None or mod.buurt_level(state.workspace.root):
+        return dict(LEVELS)
+    return {k: v for k, v in LEVELS.items() if k != "buurt_code"}
+
+
 def profile_list(state) -> list[dict[str, Any]] | None:
     """Declared profiles (id, name, version, description, conditions as text); None: module not there."""
     mod = analysis("profiles")
@@ -164,9 +172,12 @@ def profile_figures(request: Request, user: User, purpose: str | None, profiel: 
     mod = analysis("profiles")
     check_asked_area(request, user, purpose, niveau, gebied)
     route = "web:/sociaal"          # profile_view adds "profiel=<id>@v<versie>" (the privacy officer's view reads it)
-    version = next((p["versie"] for p in profile_list(state) or [] if p["id"] == profiel), None)
+    declared = profile_list(state) or []
+    version = next((p["versie"] for p in declared if p["id"] == profiel), None)
+    # the whole family and the published levels shape the protected table: both belong in the cache key
+    family = tuple(sorted((p["id"], p["versie"]) for p in declared))
     with_years = remembered(
-        request, user, purpose, ("profiel", profiel, version, niveau),
+        request, user, purpose, ("profiel", profiel, version, niveau, family, tuple(levels(state))),
         lambda: mod.profile_view(state.warehouse(), state.catalog, state.workspace.root, user=user, purpose=purpose,
                                  audit=state.audit, profile_id=profiel, level=niveau, schooljaar=None, route=route),
         dataset="ddd_profielen", version=version, route=f"{route} profiel={profiel}@v{version}",

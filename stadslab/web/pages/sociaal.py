@@ -30,11 +30,13 @@ router = APIRouter(include_in_schema=False)
 Level = Literal["wijk_code", "buurt_code", "school"]
 
 
-def default_level(user) -> str:
+def default_level(user, published: dict[str, str] | None = None) -> str:
+    """A school opens on its school, a buurtteam on the buurten of its wijk (its own wijk where the workspace
+    publishes no buurt level), everyone else on the wijken."""
     if "school" in user.scope:
         return "school"
     if "wijk_code" in user.scope:
-        return "buurt_code"
+        return "buurt_code" if published is None or "buurt_code" in published else "wijk_code"
     return "wijk_code"
 
 
@@ -43,9 +45,10 @@ def dashboard(request: Request, profiel: str | None, schooljaar: str | None, niv
     """Everything the page shows; a section that is refused or not yet available says why in its place."""
     state = request.app.state.stadslab
     user, purpose, primary = ddd.guard(request)
-    niveau = niveau or default_level(user)
+    published = ddd.levels(state)
+    niveau = niveau or default_level(user, published)
     ctx = {"rechten": ddd.rights(state, user), "rollen": ddd.role_table(state), "scope": user.scope,
-           "niveaus": ddd.LEVELS, "niveau": niveau, "doel": purpose, "geen_ddd": primary is None,
+           "niveaus": {**published, niveau: ddd.LEVELS.get(niveau, niveau)}, "niveau": niveau, "doel": purpose, "geen_ddd": primary is None,
            "profielen": None, "cijfers": None, "cijfers_melding": None, "effect": None, "gekozen": None}
     if primary is None:
         return ctx
