@@ -31,7 +31,6 @@ import sys
 import time
 from pathlib import Path
 
-import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -42,8 +41,7 @@ CONFOUNDERS = ["bijstand", "zrm_financien", "verzuim_pct", "schoolsoort"]
 
 def build(root: Path, scale: float) -> Path:
     """A workspace with only the area registry and the DDD sources, loaded; reused when complete."""
-    from stadslab.demo.ddd_pipeline import build_ddd_demo
-    from stadslab.workspace import DEMO_CATALOG, DEMO_DATA, demo_config, init_workspace
+    from stadslab.demo.ddd_pipeline import ddd_workspace
 
     done = root / ".bench-klaar"
     if done.exists() and json.loads(done.read_text()).get("key") == _cache_key(scale):
@@ -53,16 +51,8 @@ def build(root: Path, scale: float) -> Path:
     for side in (root.parent / f"{root.name}-bronhouders", root.parent / f"{root.name}-datalab",
                  root.parent / f"{root.name}-audit"):
         shutil.rmtree(side, ignore_errors=True)
-    init_workspace(root)
-    (root / "stadslab.yaml").write_text(yaml.safe_dump(demo_config(), allow_unicode=True), encoding="utf-8")
-    for ds in AREAS:
-        entry = yaml.safe_load((DEMO_CATALOG / f"{ds}.yaml").read_text(encoding="utf-8"))
-        shutil.copy2(DEMO_CATALOG / f"{ds}.yaml", root / "catalog" / f"{ds}.yaml")
-        dst = root / "data" / entry["source"]["path"]
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(DEMO_DATA / entry["source"]["path"], dst)
     t0 = time.perf_counter()
-    build_ddd_demo(root, scale=scale)
+    ddd_workspace(root, scale=scale)
     t1 = time.perf_counter()
     subprocess.run([str(REPO / ".venv/bin/stadslab"), "refresh", "-w", str(root), "--json"], check=True,
                    capture_output=True, text=True)

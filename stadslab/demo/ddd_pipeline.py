@@ -108,3 +108,31 @@ def build_ddd_demo(workspace_root: Path, *, scale: float = DEMO_SCALE, seed: int
         "ontvangst/: de bestanden zoals de bronhouders ze leverden (bronpseudoniemen); alleen de\n"
         "herversleutelde bestanden (projectpseudoniemen) gaan naar de werkruimte (data/ddd).\n", encoding="utf-8")
     return receipts
+
+
+AREA_DATASETS = ("utrecht_buurten_2024", "utrecht_wijken_2024")
+
+
+def ddd_workspace(root: Path, *, scale: float, seed: int = 1, config: dict[str, Any] | None = None,
+                  profiles: bool = False) -> Path:
+    """A workspace with only what the dashboard needs — the Utrecht area divisions (so buurt codes get their
+    wijk) and the four DDD sources — not yet loaded; for benches and tests at other scales than the demo.
+    ``config``: the stadslab.yaml to write (default: the demo's users and purposes); ``profiles``: copy the
+    demo profiles as ``init --demo`` does."""
+    import yaml
+
+    from stadslab.workspace import DEMO_CATALOG, DEMO_DATA, demo_config, init_workspace
+
+    root = Path(root)
+    init_workspace(root)
+    (root / "stadslab.yaml").write_text(yaml.safe_dump(config or demo_config(), allow_unicode=True), encoding="utf-8")
+    for ds in AREA_DATASETS:
+        entry = yaml.safe_load((DEMO_CATALOG / f"{ds}.yaml").read_text(encoding="utf-8"))
+        shutil.copy2(DEMO_CATALOG / f"{ds}.yaml", root / "catalog" / f"{ds}.yaml")
+        dst = root / "data" / entry["source"]["path"]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(DEMO_DATA / entry["source"]["path"], dst)
+    if profiles:
+        shutil.copytree(DEMO_CATALOG.parent / "profielen", root / "profielen")
+    build_ddd_demo(root, scale=scale, seed=seed)
+    return root

@@ -33,34 +33,18 @@ PARTNER = {"id": "school3", "name": "Zorgcoördinator school S003", "password": 
 def ddd_ws(tmp_path_factory) -> Path:
     """A workspace with the area registry and helper A's SIMULATED DDD sources (scale 0.1), loaded through
     the real chain (holders pseudonymise, the lab re-keys, ``stadslab refresh``)."""
-    import shutil
 
-    import yaml
 
-    from stadslab.demo.ddd_pipeline import build_ddd_demo
+    from stadslab.demo.ddd_pipeline import ddd_workspace
     from stadslab.operations import refresh_changed
     from stadslab.privacy.passwords import hash_password
-    from stadslab.workspace import (
-        DEMO_CATALOG,
-        DEMO_DATA,
-        Workspace,
-        demo_config,
-        init_workspace,
-    )
+    from stadslab.workspace import Workspace, demo_config
 
     root = tmp_path_factory.mktemp("ddd") / "ws"
-    init_workspace(root)
     config = demo_config()
     partner = {k: v for k, v in PARTNER.items() if k != "password"} | {"password_hash": hash_password(PARTNER["password"])}
     config["access"]["users"].append(partner)
-    (root / "stadslab.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    for ds in AREAS:
-        entry = yaml.safe_load((DEMO_CATALOG / f"{ds}.yaml").read_text(encoding="utf-8"))
-        shutil.copy2(DEMO_CATALOG / f"{ds}.yaml", root / "catalog" / f"{ds}.yaml")
-        dst = root / "data" / entry["source"]["path"]
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(DEMO_DATA / entry["source"]["path"], dst)
-    build_ddd_demo(root, scale=SCALE)
+    ddd_workspace(root, scale=SCALE, config=config)
     w = Workspace(root)
     with w.warehouse() as wh:           # what 'stadslab refresh' does, in this process (saves a start-up)
         done = refresh_changed(w, wh, w.catalog())

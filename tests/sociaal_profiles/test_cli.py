@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from stadslab.cli import app
@@ -29,20 +27,10 @@ def cli(*args: str):
 
 @pytest.fixture(scope="module")
 def small_ws(tmp_path_factory) -> Path:
-    from stadslab.demo.ddd_pipeline import build_ddd_demo
-    from stadslab.workspace import DEMO_CATALOG, DEMO_DATA, demo_config, init_workspace
+    from stadslab.demo.ddd_pipeline import ddd_workspace
 
     root = tmp_path_factory.mktemp("ddd-profielen") / "ws"
-    init_workspace(root)
-    (root / "stadslab.yaml").write_text(yaml.safe_dump(demo_config(), allow_unicode=True), encoding="utf-8")
-    for ds in AREAS:
-        entry = yaml.safe_load((DEMO_CATALOG / f"{ds}.yaml").read_text(encoding="utf-8"))
-        shutil.copy2(DEMO_CATALOG / f"{ds}.yaml", root / "catalog" / f"{ds}.yaml")
-        dst = root / "data" / entry["source"]["path"]
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(DEMO_DATA / entry["source"]["path"], dst)
-    shutil.copytree(DEMO_CATALOG.parent / "profielen", root / "profielen")      # as init --demo does
-    build_ddd_demo(root, scale=0.05)
+    ddd_workspace(root, scale=0.05, profiles=True)      # the demo profiles, as init --demo copies them
     run_cli("refresh", "-w", str(root), "--json")
     return root
 
