@@ -238,10 +238,13 @@ def _release(wh: Warehouse, dataset: Dataset, perm, *, user: User, purpose: str 
         if store is not None:
             store.save()
         # the request is a slice: one whole category per filter, the total of every other dimension
+        # a hierarchy child's row carries its parent's label (a school its schoolsoort): asked for or filtered
+        # on (a partner's scope), the parent stays as it is instead of being set to the total
         wanted = [*by, *[p for c in by for p in [structure.hierarchy.get(c)] if p and p not in by]]
+        free = {p for c in filters for p in [structure.hierarchy.get(c)] if p}
         chosen = {k: v[0] for k, v in filters.items()}
         chosen.update({c: TOTAL for c in (structure.table_columns(sub) if sub else structure.columns)
-                       if c not in wanted and c not in chosen})
+                       if c not in wanted and c not in chosen and c not in free})
         frame = pt.select(public=True, **chosen) if chosen else pt.to_pandas(public=True)
         frame = frame[[c for c in frame.columns if c in wanted or c in ("n", "suppressed")]]
         provenance.update(min_cell=min_cell, gate=pt.provenance.get("algorithm"), structure=structure.id,
