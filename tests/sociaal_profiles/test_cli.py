@@ -77,3 +77,4 @@ def test_tel_refuses_wrong_purpose_and_unknown_level(small_ws):
     refused = [json.loads(x) for x in (small_ws / "audit" / "audit.jsonl").read_text(encoding="utf-8").splitlines()
                if "veiligheid" in x]
     assert refused and not any(e.get("allowed") for e in refused)
+
