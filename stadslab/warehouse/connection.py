@@ -34,6 +34,7 @@ def connect(path: Path | str = ":memory:", *, read_only: bool = False) -> duckdb
     con = duckdb.connect(str(path), read_only=read_only,
                          config={"autoinstall_known_extensions": False, "autoload_known_extensions": False,
                                  "extension_directory": extension_directory()})
+    con.execute("SET enable_progress_bar = false")   # DuckDB's own bar writes over the CLI's Rich bars and into logs
     installed = con.execute("SELECT installed FROM duckdb_extensions() WHERE extension_name = 'spatial'").fetchone()
     if not (installed and installed[0]):
         con.execute(f"INSTALL '{spatial_extension_path()}'")
