@@ -244,6 +244,7 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
             rebuild_areas(wh, area_datasets, extra=(ds, table, version))
 
     lake = lakes.lake_of_warehouse(wh.path)
+    after_commit: list = []   # audit lines that may only be written once the version exists
 
     def measured(con, table: str) -> dict[str, Any]:  # on the new version table, inside the commit
         if fast:  # checks the fast route owes (line numbers, uniqueness, BSN guard); a Miss rolls back
@@ -252,7 +253,7 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
         else:
             extra = {"rows_loaded": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
         from stadslab.ingest.retention import apply_retention  # governance.bewaartermijn: expired rows out
-        apply_retention(con, ds, table, provenance, extra, data_dir)
+        apply_retention(con, ds, table, provenance, extra, data_dir, defer=after_commit)
         if measure is not None:
             extra["area_stats"] = measure(con, table)
         if lake is not None:  # the cluster's copy, complete before the DuckDB commit (warehouse/lake.py)
@@ -270,6 +271,8 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
         if fast:  # a value failed its conversion or rule (error() in the pass), or the CSV needs the reader
             raise fastpath.Miss(_first_line(exc)) from None
         raise
+    for write in after_commit:
+        write()
     seconds = (datetime.now(timezone.utc) - started).total_seconds()
     return LoadResult(ds.id, version, provenance["rows_read"], provenance["rows_loaded"], rejected,
                       provenance["area_stats"], warnings, seconds)

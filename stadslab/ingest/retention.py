@@ -19,8 +19,8 @@ a line in ``notes``), ``rows_loaded`` counts what is left, and one line goes to 
 (route ``ingest:bewaartermijn``) so the privacy officer sees every application, also when nothing was
 removed. Older versions keep their rows: a rollback is an explicit act that the version history shows.
 
-Limit: the audit line is written inside the load, before the commit; if the commit itself then fails,
-the log shows a removal for a version that does not exist in ``stadslab.versions`` (never the reverse).
+The audit line is written after the commit (``defer``): a load that fails or rolls back (the fast route
+falling back to the text route) leaves no line for a version that never existed.
 """
 
 from __future__ import annotations
@@ -80,9 +80,11 @@ def _moment_sql(ds: Dataset, name: str) -> str:
 
 
 def apply_retention(con: Any, ds: Dataset, table: str, provenance: dict[str, Any], extra: dict[str, Any],
-                    data_dir: Path | None = None, *, reference: date | None = None) -> dict[str, Any] | None:
+                    data_dir: Path | None = None, *, reference: date | None = None,
+                    defer: list | None = None) -> dict[str, Any] | None:
     """Delete expired rows from the version ``table`` being committed (called from ingest/pipeline.py
-    inside the load's transaction); updates ``extra['rows_loaded']`` and the provenance; audits."""
+    inside the load's transaction); updates ``extra['rows_loaded']`` and the provenance; audits — at once, or
+    with ``defer`` by appending the audit write to that list for the caller to run after the commit."""
     term = (ds.governance or {}).get("bewaartermijn")
     if not term:
         return None
@@ -97,7 +99,10 @@ def apply_retention(con: Any, ds: Dataset, table: str, provenance: dict[str, Any
     provenance.setdefault("reader_options", {})["bewaartermijn"] = record
     provenance.setdefault("notes", []).append(
         f"bewaartermijn: {removed} rijen met {term['field']} vóór {cut.isoformat()} verwijderd (peildatum {ref.isoformat()})")
-    _audit(ds, table, record, data_dir)
+    if defer is not None:
+        defer.append(lambda: _audit(ds, table, record, data_dir))
+    else:
+        _audit(ds, table, record, data_dir)
     return record
 
 

@@ -53,3 +53,31 @@ def test_school_year_runs_from_its_last_day(tmp_path, monkeypatch):
         ingest_dataset(ws, wh, ws.catalog(), "bewaar_test")
         kept = [r[0] for r in wh.con.execute(f"SELECT schooljaar FROM {wh.table_name('bewaar_test')}").fetchall()]
     assert kept == ["2021/22"]                                             # 2020/21 ended 31-07-2021
+
+
+def test_a_load_that_fails_after_retention_leaves_no_audit_line(tmp_path, monkeypatch):
+    """The retention audit line is written after the commit: a load that dies inside its transaction (here:
+    right after the measures, before COMMIT) leaves neither a version nor a line naming one."""
+    from stadslab.warehouse.store import Warehouse
+
+    ws = init_workspace(tmp_path / "ws")
+    (ws.catalog_dir / "bewaar_test.yaml").write_text(yaml.safe_dump(ENTRY), encoding="utf-8")
+    rows = ["id,datum,schooljaar"] + [f"{i},{2015 + i}-03-01,2015/16" for i in range(10)]
+    (ws.data_dir / "bewaar.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    monkeypatch.setenv("STADSLAB_RETENTION_DATE", "2022-06-15")
+    original = Warehouse.commit_version
+
+    def dies_before_commit(self, *args, measure=None, **kwargs):
+        def measured(con, table):
+            measure(con, table)
+            raise RuntimeError("stroom weg vóór de commit")
+        return original(self, *args, measure=measured, **kwargs)
+
+    monkeypatch.setattr(Warehouse, "commit_version", dies_before_commit)
+    with ws.warehouse() as wh:
+        with pytest.raises(Exception, match="stroom weg"):
+            ingest_dataset(ws, wh, ws.catalog(), "bewaar_test")
+        assert wh.current_version("bewaar_test") is None
+    log = ws.root / "audit" / "audit.jsonl"
+    lines = log.read_text().splitlines() if log.exists() else []
+    assert not any(json.loads(x)["route"] == "ingest:bewaartermijn" for x in lines)
