@@ -17,6 +17,7 @@ import numpy as np
 from stadslab.errors import AnalysisError, PrivacyError
 
 PERSON = "pseudo_id"
+HOUSEHOLD = "pseudo_id_ouder"
 NOT_MEASURED = "niet gemeten"
 UNKNOWN = "onbekend"
 # never a confounder, outcome or group: identifiers, the treatment itself and what happens after it
@@ -115,7 +116,10 @@ def resolve(frame, *, outcome: str, treatment: str, confounders: list[str], by: 
     cat = [c for c in confounders if _is_categorical(frame, c)]
     # only what the estimate needs, computed once in the warehouse (a temporary table, released by the caller)
     scoped = {scope_dim(c): f[c].cast("string").fill_null(UNKNOWN) for c in scope or {}}
-    f = f.select(PERSON, "_y", "_t", *(["_by"] if by is not None else []), *confounders, **scoped)
+    # the cluster for the standard error: the household where the frame has one (siblings, repeated years)
+    household = HOUSEHOLD if HOUSEHOLD in f.columns else PERSON
+    f = f.select(PERSON, "_y", "_t", *(["_by"] if by is not None else []), *confounders, **scoped,
+                 _hh=f[household])
     return Spec(f, outcome, treatment, by, list(confounders), cat, [c for c in confounders if c not in cat],
                 dict(scope or {}))
 
@@ -168,7 +172,8 @@ def matrix(spec: Spec, levels: list[str]) -> dict[str, Any]:
     f = spec.frame
     for c, v in spec.scope.items():
         f = f.filter(f[scope_dim(c)] == v)
-    cols: dict[str, Any] = {"_y": f._y, "_t": f._t}
+    # households as numbers (dense rank in the warehouse): the pseudonym itself never reaches Python
+    cols: dict[str, Any] = {"_y": f._y, "_t": f._t, "_c": ibis.dense_rank().over(ibis.window(order_by=f._hh))}
     if spec.by is not None and levels:
         cols["_g"] = ibis.cases(*[(f._by == lv, i) for i, lv in enumerate(levels)], else_=-1)
     names: list[str] = []
@@ -195,5 +200,6 @@ def matrix(spec: Spec, levels: list[str]) -> dict[str, Any]:
         X = np.column_stack([X, *extra])
         names += extra_names
     g = df.column("_g").to_numpy(zero_copy_only=False) if "_g" in cols else np.full(df.num_rows, -1)
-    return {"y": df.column("_y").to_numpy(zero_copy_only=False).astype(float),
+    return {"c": df.column("_c").to_numpy(zero_copy_only=False).astype(np.int64),
+            "y": df.column("_y").to_numpy(zero_copy_only=False).astype(float),
             "t": df.column("_t").to_numpy(zero_copy_only=False).astype(float), "g": g, "X": X, "names": names}

@@ -51,7 +51,7 @@ WEAK_OVERLAP = 0.05        # more than 5 % of the observations needed clipped pr
 METHOD = ("AIPW, dubbel robuust (augmented inverse probability weighting; Robins, Rotnitzky & Zhao 1994; "
           "Glynn & Quinn 2010): logistisch propensitymodel (statsmodels Logit) en lineaire uitkomstmodellen per "
           "groep (statsmodels TreatmentEffect.aipw); standaardfout uit de influence function (Lunceford & "
-          "Davidian 2004); propensity begrensd op [0,01; 0,99]")
+          "Davidian 2004), geclusterd per huishouden (Liang & Zeger 1986); propensity begrensd op [0,01; 0,99]")
 ESTIMAND = ("ATE: het gemiddelde effect over alle leerling-jaren in de analyse (behandeld en controle), "
             "niet alleen over de behandelden (ATT)")
 # treatment datasets the linked frame knows: dataset → (frame variable, pseudonym column it links on)
@@ -163,7 +163,7 @@ def estimate_on_frame(frame, *, outcome: str, treatment: str, confounders: list[
 def _fit(data: dict[str, np.ndarray], code: int | None) -> AIPWFit | None:
     sel = slice(None) if code is None else data["g"] == code
     try:
-        return aipw(data["y"][sel], data["t"][sel], data["X"][sel], data["names"])
+        return aipw(data["y"][sel], data["t"][sel], data["X"][sel], data["names"], clusters=data["c"][sel])
     except (ValueError, np.linalg.LinAlgError):
         return None
 
