@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from stadslab.cli.aggregate import login
+from stadslab.cli.aggregate import _VERIFIED, login
 from stadslab.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -19,6 +19,7 @@ from stadslab.cli.common import (
     read_warehouse,
     workspace,
 )
+from stadslab.cli.handover import forward
 from stadslab.privacy.audit import AuditLog
 
 
@@ -42,13 +43,18 @@ def effect(dataset: str = typer.Argument(..., help="Dataset met de uitkomst, bij
 
     w = workspace(ws)
     who = login(w.config, user)
-    catalog = w.catalog()
-    with read_warehouse(w) as wh:
-        result = estimate_effect(wh, catalog, user=who, purpose=purpose,
-                                 audit=AuditLog(w.root / "audit" / "audit.jsonl"), outcome=outcome,
-                                 treatment=treatment, confounders=[c.strip() for c in confounders.split(",") if c.strip()],
-                                 by=by, route="cli:effect", dataset=dataset)
-    d = result.to_dict()
+    names = [c.strip() for c in confounders.split(",") if c.strip()]
+    d = forward(w, "effect", {"user": user, "password": _VERIFIED.get(user or ""), "purpose": purpose,
+                              "dataset": dataset, "outcome": outcome, "treatment": treatment, "confounders": names,
+                              "by": by})
+    if d is None:           # no running 'stadslab serve' on this workspace: open the files here
+        catalog = w.catalog()
+        with read_warehouse(w) as wh:
+            result = estimate_effect(wh, catalog, user=who, purpose=purpose,
+                                     audit=AuditLog(w.root / "audit" / "audit.jsonl"), outcome=outcome,
+                                     treatment=treatment, confounders=names, by=by, route="cli:effect",
+                                     dataset=dataset)
+        d = result.to_dict()
     if as_json:
         print_json(d)
         return

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from stadslab.cli.aggregate import _area_names, login
+from stadslab.cli.aggregate import _VERIFIED, _area_names, login
 from stadslab.cli.common import (
     JsonOpt,
     WorkspaceOpt,
@@ -21,6 +21,7 @@ from stadslab.cli.common import (
     read_warehouse,
     workspace,
 )
+from stadslab.cli.handover import forward
 from stadslab.errors import AnalysisError
 from stadslab.formatting import nl_number
 from stadslab.privacy.audit import AuditLog
@@ -92,12 +93,22 @@ def tel(profile_id: str = typer.Argument(..., metavar="ID", help="Profiel-id"),
         raise AnalysisError(f"--niveau '{niveau}' is onbekend", hint="kies wijk, buurt of school")
     w = workspace(ws)
     who = login(w.config, user)
-    catalog = w.catalog()
-    with read_warehouse(w) as wh:
-        rel = profile_view(wh, catalog, w.root, user=who, purpose=purpose,
-                           audit=AuditLog(w.root / "audit" / "audit.jsonl"), profile_id=profile_id, level=level,
-                           schooljaar=schooljaar, route="cli:profiel")
-        names = {} if as_json or level == "school" else _area_names(wh)
+    fwd = forward(w, "profiel", {"user": user, "password": _VERIFIED.get(user or ""), "purpose": purpose,
+                                 "profile_id": profile_id, "level": level, "schooljaar": schooljaar})
+    if fwd is not None:     # a running 'stadslab serve' owns the files: it releases (gate, scope, audit)
+        import pandas as pd
+
+        from stadslab.privacy.release import Release
+
+        p = fwd["provenance"]
+        rel, names = Release(pd.DataFrame(fwd["rows"]), "ddd_profielen", p.get("profielversie"), fwd["gated"], p), {}
+    else:
+        catalog = w.catalog()
+        with read_warehouse(w) as wh:
+            rel = profile_view(wh, catalog, w.root, user=who, purpose=purpose,
+                               audit=AuditLog(w.root / "audit" / "audit.jsonl"), profile_id=profile_id, level=level,
+                               schooljaar=schooljaar, route="cli:profiel")
+            names = {} if as_json or level == "school" else _area_names(wh)
     if as_json:
         print_json({"provenance": rel.provenance, "rows": rel.records()})
         return

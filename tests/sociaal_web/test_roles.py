@@ -177,7 +177,7 @@ def test_scope_holds_in_the_cli(server, ddd_ws, users, pseudonyms):
 def test_demo_setting_without_buurt_level_offers_wijk_and_school(clients, ddd_ws, profile_id):
     """The demo publishes no buurt level (profielen/.instellingen.yaml): buurt is not offered and a buurtteam
     opens on its own wijk. (That the wijk figures then stay visible is tested on a fresh workspace in
-    tests/sociaal_profiles/test_cli.py: here the suppression store remembers the buurt-level patterns.)"""
+    tests/sociaal_profiles/test_demo_settings.py: here the suppression store remembers the buurt-level patterns.)"""
     settings = ddd_ws / "profielen" / ".instellingen.yaml"
     settings.write_text("buurtniveau: nee\n", encoding="utf-8")
     try:
@@ -189,3 +189,24 @@ def test_demo_setting_without_buurt_level_offers_wijk_and_school(clients, ddd_ws
         assert 'value="buurt_code"' not in page and 'value="wijk_code" selected' in page
     finally:
         settings.write_text("buurtniveau: ja\n", encoding="utf-8")
+
+
+def test_profiel_and_effect_are_handed_to_the_running_server(server, ddd_ws, profile_id, pseudonyms):
+    """While 'stadslab serve' holds the warehouse, 'profiel tel' and 'effect' in another shell are answered by the
+    server (without the hand-over they could not open the files): gated, audited as cli routes, no pseudonym."""
+    from tests.conftest import run_cli
+
+    env = {"STADSLAB_PASSWORD": "analist-demo"}
+    before = len(audit_entries(ddd_ws))
+    tel = run_cli("profiel", "tel", profile_id, "--niveau", "wijk", "--user", "analist", "--purpose", "sociaal_domein",
+                  "-w", str(ddd_ws), "--json", env=env)
+    rows = json.loads(tel.stdout)["rows"]
+    assert rows and all(r["aantal"] is None or r["aantal"] >= 15 for r in rows)
+    eff = run_cli("effect", "ddd_verzuim", "--outcome", "verzuim_pct_volgend", "--treatment",
+                  "ddd_trajecten:pseudo_id_ouder", "--confounders", "bijstand,zrm_financien,verzuim_pct", "--user",
+                  "analist", "--purpose", "sociaal_domein", "-w", str(ddd_ws), "--json", env=env)
+    d = json.loads(eff.stdout)
+    assert d["ci"][0] < d["estimate"] < d["ci"][1] and d["n_treated"] >= 15
+    routes = {e["route"].split(" ")[0] for e in audit_entries(ddd_ws)[before:]}
+    assert {"cli:profiel", "cli:effect"} <= {r.split(":koppeling")[0] for r in routes}, routes
+    assert not set(HEX32.findall(tel.stdout + eff.stdout)) & pseudonyms

@@ -2,7 +2,7 @@
 
 A running server owns the warehouse files (it writes: refreshes, realtime readings, stored results), and
 DuckDB lets no other process open a file that one process has open for writing. So while the server runs,
-``stadslab status | versions | query | aggregate | refresh`` in another shell send their request here
+``stadslab status | versions | query | aggregate | refresh | profiel tel | effect`` in another shell send their request here
 instead, over loopback, with the workspace-local secret the server wrote at start
 (``<workspace>/.stadslab-serve.json``, mode 0600; see stadslab/cli/handover.py). The user notices nothing.
 
@@ -182,15 +182,62 @@ def _tables_named(sql: str, wh, restricted: set[str]) -> list[tuple[str, str, st
     return [(s, n, src) for (s, n), src in out.items()]
 
 
-def run_aggregate(state, body: dict[str, Any]) -> dict[str, Any]:
-    from stadslab.privacy.gate import SuppressionStore
+def _login(state, body: dict[str, Any]):
+    """The CLI's user, whose password the server checks again itself."""
     from stadslab.privacy.passwords import verify_password
-    from stadslab.privacy.release import release_aggregate, suppression_store_path
 
     user_id = body.get("user")
     user = state.access.user(user_id)
     if user_id and user.password_hash and not verify_password(str(body.get("password") or ""), user.password_hash):
         raise AccessDenied(f"wachtwoord van '{user_id}' klopt niet")
+    return user
+
+
+@router.post("/intern/cli/profiel")
+async def profiel(request: Request):
+    state = _state(request)
+    body = await request.json()
+    return await _run(run_profiel, state, body)
+
+
+@router.post("/intern/cli/effect")
+async def effect(request: Request):
+    state = _state(request)
+    body = await request.json()
+    return await _run(run_effect, state, body)
+
+
+def run_profiel(state, body: dict[str, Any]) -> dict[str, Any]:
+    """``stadslab profiel tel``: the same profile_view the page calls (gate, scope, audit)."""
+    from stadslab.analyses.sociaal.profiles import profile_view
+
+    user = _login(state, body)
+    with _GATE_LOCK:
+        rel = profile_view(state.warehouse(), state.workspace.catalog(), state.workspace.root, user=user,
+                           purpose=body.get("purpose"), audit=state.audit, profile_id=str(body.get("profile_id")),
+                           level=str(body.get("level") or "wijk_code"), schooljaar=body.get("schooljaar"),
+                           route="cli:profiel")
+    return {"provenance": rel.provenance, "rows": rel.records(), "gated": rel.gated}
+
+
+def run_effect(state, body: dict[str, Any]) -> dict[str, Any]:
+    """``stadslab effect``: estimate_effect as the page calls it (access per source, gate, audit)."""
+    from stadslab.analyses.sociaal.effect import estimate_effect
+
+    user = _login(state, body)
+    with _GATE_LOCK:
+        result = estimate_effect(state.warehouse(), state.workspace.catalog(), user=user, purpose=body.get("purpose"),
+                                 audit=state.audit, outcome=str(body.get("outcome")),
+                                 treatment=str(body.get("treatment")), confounders=list(body.get("confounders") or []),
+                                 by=body.get("by"), route="cli:effect", dataset=str(body.get("dataset")))
+    return result.to_dict()
+
+
+def run_aggregate(state, body: dict[str, Any]) -> dict[str, Any]:
+    from stadslab.privacy.gate import SuppressionStore
+    from stadslab.privacy.release import release_aggregate, suppression_store_path
+
+    user = _login(state, body)
     catalog = state.workspace.catalog()
     entry = catalog.get(str(body["dataset"]))
     links = [catalog.get(d.split(":")[0]) for d in body.get("link") or []]
