@@ -100,6 +100,29 @@ def run_cli(*args: str, check: bool = True, env: dict | None = None):
     return proc
 
 
+def csrf_of(html: str) -> str:
+    """The CSRF token of a page's form (the web tests log in as a user would)."""
+    import re
+
+    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert m, "geen CSRF-token in de pagina"
+    return m.group(1)
+
+
+def web_login(base: str, user: str, password: str, *, werkdoel: str | None = None, timeout: float = 120):
+    """An httpx client logged in through the real login form (and, if given, with a werkdoel chosen)."""
+    import httpx
+
+    c = httpx.Client(base_url=base, timeout=timeout)
+    r = c.post("/login", data={"gebruiker": user, "wachtwoord": password,
+                               "csrf_token": csrf_of(c.get("/login").text), "next": "/"})
+    assert r.status_code == 303, r.text
+    if werkdoel:
+        r = c.post("/werkdoel", data={"doel": werkdoel, "csrf_token": csrf_of(c.get("/login").text), "next": "/"})
+        assert r.status_code == 303
+    return c
+
+
 @pytest.fixture(scope="session")
 def demo_ws(tmp_path_factory) -> Path:
     """The demo workspace (all bundled real data), built once per test run through the CLI."""

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import yaml
 
 from stadslab.web.launch import running_server
+from tests.conftest import csrf_of, web_login  # noqa: F401 (csrf_of: re-exported)
 
 PASSWORDS = {"analist": "analist-demo", "wijkmanager": "wijkmanager-demo", "privacy": "privacy-demo"}
 PERSONAL = "sociaal_uitkeringen"
@@ -36,18 +36,5 @@ def sec_server(sec_ws) -> Iterator[str]:
         yield base
 
 
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "geen CSRF-token in de pagina"
-    return m.group(1)
-
-
 def login(base: str, user: str, *, werkdoel: str | None = None) -> httpx.Client:
-    c = httpx.Client(base_url=base, timeout=60)
-    r = c.post("/login", data={"gebruiker": user, "wachtwoord": PASSWORDS[user],
-                               "csrf_token": csrf_of(c.get("/login").text), "next": "/"})
-    assert r.status_code == 303, r.text
-    if werkdoel:
-        r = c.post("/werkdoel", data={"doel": werkdoel, "csrf_token": csrf_of(c.get("/").text), "next": "/"})
-        assert r.status_code == 303
-    return c
+    return web_login(base, user, PASSWORDS[user], werkdoel=werkdoel, timeout=60)

@@ -4,7 +4,6 @@ uvicorn server (``stadslab serve``) on a free port, logged-in httpx clients, and
 from __future__ import annotations
 
 import copy
-import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 import yaml
 
 from stadslab.web.launch import running_server
-from tests.conftest import UTRECHT_BUURTEN_RD, run_cli
+from tests.conftest import UTRECHT_BUURTEN_RD, csrf_of, run_cli, web_login  # noqa: F401 (csrf_of: re-exported)
 from tests.web.synthetic import ENTRY, write_incidents
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -48,18 +47,8 @@ def server(web_ws) -> Iterator[str]:
         yield base
 
 
-def csrf_of(html: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert m, "geen CSRF-token in de pagina"
-    return m.group(1)
-
-
 def login_client(base: str, user: str) -> httpx.Client:
-    c = httpx.Client(base_url=base, timeout=60)
-    token = csrf_of(c.get("/login").text)
-    r = c.post("/login", data={"gebruiker": user, "wachtwoord": PASSWORDS[user], "csrf_token": token, "next": "/"})
-    assert r.status_code == 303, r.text
-    return c
+    return web_login(base, user, PASSWORDS[user], timeout=60)
 
 
 @pytest.fixture(scope="session")
