@@ -123,6 +123,15 @@ def web_login(base: str, user: str, password: str, *, werkdoel: str | None = Non
     return c
 
 
+def app_routes(routes, prefix: str = ""):
+    """(path, methods) of every route of a FastAPI app, also inside included routers (kept nested)."""
+    for r in routes:
+        if hasattr(r, "original_router"):
+            yield from app_routes(r.original_router.routes, prefix + r.include_context.prefix)
+        elif getattr(r, "methods", None):
+            yield prefix + r.path, set(r.methods)
+
+
 @pytest.fixture(scope="session")
 def demo_ws(tmp_path_factory) -> Path:
     """The demo workspace (all bundled real data), built once per test run through the CLI."""

@@ -8,7 +8,6 @@ import collections
 import re
 import shutil
 import time
-from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -21,6 +20,7 @@ from schemathesis import GenerationMode
 
 from stadslab.web.app import create_app
 from stadslab.workspace import Workspace
+from tests.conftest import app_routes
 from tests.security.conftest import PERSONAL, login
 
 FUZZ_SECONDS = 30          # the whole run stops generating after this
@@ -78,18 +78,9 @@ def _routes(ws: Path, tmp_path: Path) -> list[tuple[str, frozenset[str]]]:
     shutil.copytree(ws, copy, ignore=shutil.ignore_patterns("audit", "web", "*.log"))
     app = create_app(Workspace(copy), warm=False)
     try:
-        return sorted(set((p, frozenset(m)) for p, m in _flatten(app.routes, "") if not p.startswith("/static")))
+        return sorted(set((p, frozenset(m)) for p, m in app_routes(app.routes, "") if not p.startswith("/static")))
     finally:
         app.state.stadslab.close()
-
-
-def _flatten(routes, prefix: str):
-    """(path, methods) of every route, also inside included routers (FastAPI keeps those nested)."""
-    for r in routes:
-        if hasattr(r, "original_router"):
-            yield from _flatten(r.original_router.routes, prefix + r.include_context.prefix)
-        elif getattr(r, "methods", None):
-            yield prefix + r.path, set(r.methods)
 
 
 PATH_VALUES = {"dataset": [PERSONAL, "x"], "dataset_id": [PERSONAL, "x"],

@@ -36,10 +36,13 @@ def test_dashboard_on_phone_and_desktop(browser, server):
             assert wide <= 0, f"{width} × {height}: horizontaal scrollen, {wide}px te breed"
             SCREENSHOTS.mkdir(exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / f"sociaal_{width}x{height}.png"), full_page=True)
-        page.goto(f"{server}/sociaal/governance")
-        assert page.locator("#bronnen-tabel").is_visible()
-        assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
-        page.screenshot(path=str(SCREENSHOTS / "sociaal_governance_1440x900.png"), full_page=True)
+        for width, height in ((1440, 900), (390, 844)):
+            page.set_viewport_size({"width": width, "height": height})
+            page.goto(f"{server}/sociaal/governance")
+            assert page.locator("#bronnen-tabel").is_visible()
+            wide = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert wide <= 0, f"governance {width} × {height}: {wide}px te breed"
+            page.screenshot(path=str(SCREENSHOTS / f"sociaal_governance_{width}x{height}.png"), full_page=True)
         assert errors == []
     finally:
         context.close()

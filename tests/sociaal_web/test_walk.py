@@ -9,16 +9,9 @@ import shutil
 
 from stadslab.web.app import create_app
 from stadslab.workspace import Workspace
+from tests.conftest import app_routes
 
 HEX32 = re.compile(r"[0-9a-f]{32}")
-
-
-def _flatten(routes, prefix: str):
-    for r in routes:
-        if hasattr(r, "original_router"):
-            yield from _flatten(r.original_router.routes, prefix + r.include_context.prefix)
-        elif getattr(r, "methods", None):
-            yield prefix + r.path, set(r.methods)
 
 
 def _sociaal_routes(ws, tmp_path) -> list[str]:
@@ -30,7 +23,7 @@ def _sociaal_routes(ws, tmp_path) -> list[str]:
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, copy / name)
     app = create_app(Workspace(copy), warm=False)
     try:
-        paths = sorted({p for p, m in _flatten(app.routes, "") if "sociaal" in p and "GET" in m})
+        paths = sorted({p for p, m in app_routes(app.routes, "") if "sociaal" in p and "GET" in m})
     finally:
         app.state.stadslab.close()
     return paths
