@@ -102,8 +102,8 @@ def run(args: argparse.Namespace, tmp: str) -> None:
     need_exact = con.execute(f"""SELECT count(*) FROM (SELECT floor(x / 125.0) AS cx, floor(y / 125.0) AS cy, x, y
         FROM pts) p, {raster.table} r
         WHERE cx >= r.gx0 AND cx < r.gx0 + r.width AND cy >= r.gy0 AND cy < r.gy0 + r.height
-        AND r.coarse[((cx - r.gx0) * r.height + cy - r.gy0)::BIGINT + 1].v < 0
-        AND r.fine[((-r.coarse[((cx - r.gx0) * r.height + cy - r.gy0)::BIGINT + 1].v - 1) * {k * k}
+        AND r.coarse[((cx - r.gx0) * r.height + cy - r.gy0)::BIGINT + 1] < 0
+        AND r.fine[((-r.coarse[((cx - r.gx0) * r.height + cy - r.gy0)::BIGINT + 1] - 1) * {k * k}
              + (floor(x / {125 / k}) - cx * {k}) * {k} + (floor(y / {125 / k}) - cy * {k}))::BIGINT + 1] < 0
         """).fetchone()[0]
     show("copy of the enriched table (materialising only)",

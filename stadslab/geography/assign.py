@@ -18,8 +18,8 @@ Cells are classified with boxes enlarged by 1 mm, so floating-point rounding of 
 cannot put a point outside the box that was tested. Below the 1000 m level each cell is tested
 against its parent's pieces (the areas clipped to the parent cell), so full-resolution boundaries
 stay cheap. A point then costs one or two array look-ups: no join, no sort, row order kept.
-At ingest the arrays are read as plain lists (integers, doubles, codes by area id): a struct per
-point cost more than the look-up itself (issue 16, docs/scale.md section 5).
+At ingest the arrays are read as plain lists: a struct per point cost more than the look-up itself
+(issue 16, docs/scale.md section 5); the ingest writes only the area id (geography/points.py).
 Measured (bench/geo_assign.py, 5 M points over Utrecht's bounding box, 2 cores): 1.1 % of the
 points need the exact test; see the bench for times.
 The raster is cached as ``stadslab.area_raster_<year>_<level>_<hash>``,
@@ -27,12 +27,12 @@ the hash over the datasets and versions of those areas and a geometry fingerprin
 change after commit); on a read-only connection it is built as a TEMP table (≈ 1 s for Utrecht).
 
 Coordinates: RD input is used as is; lon/lat for maps come from the Schreutelkamp & Strang van Hees
-formulas (per 125 m cell as an affine map, < 1 mm from the formulas, ≈ 0.25 m from PROJ). WGS84
+formulas (≈ 0.25 m from PROJ), computed by the version's view when a query reads them. WGS84
 input is converted to RD with PROJ's ST_Transform, the same conversion the ingest applies to area
 geometries from WGS84 files (≈ 1 µs per point: 5 M points cost seconds).
 
-An ingest that writes the version table can use :func:`enrich_points_sql` directly in its
-``CREATE TABLE ... AS`` and save one materialisation; :func:`assign_stats` then gives the counts.
+The ingest writes the compact layout of :func:`points.point_layout` (area id only, the rest a view);
+:func:`enrich_points_sql` is the same in one statement; :func:`assign_stats` gives the counts.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from stadslab.geography import grid as g
 from stadslab.geography.registry import (AREAS_VIEW, LEVELS, RASTER_PREFIX, SCHEMA, areas_view_exists,
                                          division_years, levels_for_year, q, qualified)
 
-RASTER_FORMAT = 1                 # bump when the raster layout changes: old caches are then ignored
+RASTER_FORMAT = 2                 # bump when the raster layout changes: old caches are then ignored
 TOP_CELL_M = 1000.0               # quadtree root cells
 COARSE_LEVEL = 3                  # 1000 / 2**3 = 125 m
 MAX_FINE_DEPTH = 4                # 125 / 2**4 = 7.8125 m
@@ -56,7 +56,6 @@ FINE_BUDGET = 4_000_000           # max entries of the fine array; decides the f
 EPS_M = 0.001                     # box enlargement guarding against rounding
 RD_CRS = ("EPSG:28992", "RD", "RD NEW", "AMERSFOORT / RD NEW")
 WGS84_CRS = ("EPSG:4326", "WGS84", "WGS 84", "CRS84", "OGC:CRS84")
-OUTPUT_COLUMNS = ("x_rd", "y_rd", "lon", "lat", "buurt_code", "wijk_code", "gemeente_code", "grid_125m", "h3")
 SAMPLE_SIZE = 20
 
 
@@ -218,11 +217,7 @@ def _build_raster(con: duckdb.DuckDBPyConnection, year: int, level: str, table: 
 
 def _flatten(con: duckdb.DuckDBPyConnection, year: int, level: str, table: str, temp: bool, n: int,
              depth: int) -> None:
-    """Turn the quadtree leaves into the dense ``coarse`` and ``fine`` arrays (see module doc).
-
-    Each coarse entry also carries the affine RD → WGS84 map of its cell (value and slope of
-    :func:`grid.rd_to_wgs84_sql` at the cell centre): within 125 m it reproduces the formula to
-    < 1 mm and costs 4 multiplications per coordinate instead of about 25."""
+    """Turn the quadtree leaves into the dense ``coarse`` and ``fine`` arrays (see module doc)."""
     c, f = COARSE_LEVEL, COARSE_LEVEL + depth
     con.execute(f"""CREATE OR REPLACE TEMP TABLE __geo_coarse AS
         SELECT ix * (1 << ({c} - lvl)) + dx AS cx, iy * (1 << ({c} - lvl)) + dy AS cy, v
@@ -233,22 +228,12 @@ def _flatten(con: duckdb.DuckDBPyConnection, year: int, level: str, table: str, 
           (SELECT DISTINCT ix >> (lvl - {c}) AS cx, iy >> (lvl - {c}) AS cy FROM __geo_leaf WHERE lvl > {c})""")
     gx0, gy0, gx1, gy1 = con.execute("SELECT min(cx), min(cy), max(cx) + 1, max(cy) + 1 FROM __geo_coarse").fetchone()
     w, h, k = gx1 - gx0, gy1 - gy0, 1 << depth
-    lon, lat = g.rd_to_wgs84_sql("__dx", "__dy")
-
-    def at(dx_m: float, dy_m: float) -> str:
-        return (f"(SELECT {{'lon': {lon}, 'lat': {lat}}} FROM (SELECT (xc + {dx_m} - 155000.0) * 1e-5 AS __dx, "
-                f"(yc + {dy_m} - 463000.0) * 1e-5 AS __dy))")
-
     temp_kw = "TEMP " if temp else ""
     con.execute(f"""CREATE OR REPLACE {temp_kw}TABLE {table} AS SELECT
         {int(year)}::INTEGER AS year, {level!r} AS level, {n}::INTEGER AS n_areas, {gx0}::BIGINT AS gx0,
         {gy0}::BIGINT AS gy0, {w}::BIGINT AS width, {h}::BIGINT AS height, {depth}::INTEGER AS depth,
-        (SELECT list({{'v': coalesce(v, 0), 'lon0': m.lon, 'lat0': m.lat, 'lonx': ex.lon - m.lon,
-                       'lony': ey.lon - m.lon, 'latx': ex.lat - m.lat, 'laty': ey.lat - m.lat}} ORDER BY i)
-         FROM (SELECT i, v, {at(0, 0)} AS m, {at(1, 0)} AS ex, {at(0, 1)} AS ey FROM (
-               SELECT r.i, c.v, ({gx0} + r.i // {h}) * 125.0 + 62.5 AS xc, ({gy0} + r.i % {h}) * 125.0 + 62.5 AS yc
-               FROM range({w * h}) r(i) LEFT JOIN __geo_coarse c ON (c.cx - {gx0}) * {h} + (c.cy - {gy0}) = r.i))
-        ) AS coarse,
+        (SELECT list(coalesce(c.v, 0)::INTEGER ORDER BY r.i) FROM range({w * h}) r(i)
+           LEFT JOIN __geo_coarse c ON (c.cx - {gx0}) * {h} + (c.cy - {gy0}) = r.i) AS coarse,
         (SELECT coalesce(list(coalesce(l.v, 0) ORDER BY r.i), []::INTEGER[])
            FROM range((SELECT count(*) FROM __geo_coarse WHERE v < 0) * {k * k}) r(i)
            LEFT JOIN (SELECT (-b.v - 1) * {k * k} + (fx - b.cx * {k}) * {k} + (fy - b.cy * {k}) AS slot, e.v
@@ -291,97 +276,12 @@ def _source_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
 def enrich_points_sql(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y: str, crs: str, year: int,
                       grid: bool = True, h3_resolution: int | None = None) -> str:
     """A SELECT over ``source`` giving all its columns (in order) plus x_rd, y_rd, lon, lat,
-    buurt_code, wijk_code, gemeente_code, grid_125m (if ``grid``) and h3 (if ``h3_resolution``).
-    Builds or reuses the lookup raster of ``year`` and registers the H3 function as side effects."""
-    crs = _normalise_crs(crs)
-    cols = _source_columns(con, source)
-    lower = {c.lower(): c for c in cols}
-    for needed in (x, y):
-        if needed.lower() not in lower:
-            raise GeographyError(f"kolom '{needed}' ontbreekt in {source}",
-                                 hint=f"aanwezige kolommen: {', '.join(cols)}")
-    x, y = lower[x.lower()], lower[y.lower()]
-    wanted = [c for c in OUTPUT_COLUMNS if (c != "grid_125m" or grid) and (c != "h3" or h3_resolution is not None)]
-    # A source column may already *be* one of the outputs (x named x_rd in RD; lon/lat in WGS84).
-    same = {"EPSG:28992": {"x_rd": x, "y_rd": y}, "EPSG:4326": {"lon": x, "lat": y}}[crs]
-    keep = {c for c in wanted if same.get(c, "").lower() == c}
-    clash = [c for c in wanted if c in lower and c not in keep]
-    if clash:
-        raise GeographyError(f"{source} heeft al kolom(men) {', '.join(clash)} die bij de gebiedsindeling "
-                             f"worden berekend", hint="hernoem die kolommen in de catalogus")
-    if not areas_view_exists(con):
-        raise GeographyError("er is nog geen gebiedsindeling geladen",
-                             hint="laad eerst een dataset met 'areas:' in de catalogus (buurten of wijken)")
-    level, _ = assignment_level(con, year)
-    r = lookup_raster(con, year, level)
+    buurt_code, wijk_code, gemeente_code, grid_125m (if ``grid``) and h3 (if ``h3_resolution``), in
+    one statement. The ingest writes the compact form instead (:func:`points.point_layout`)."""
+    from stadslab.geography.points import point_layout
 
-    xs, ys = f"TRY_CAST(s.{q(x)} AS DOUBLE)", f"TRY_CAST(s.{q(y)} AS DOUBLE)"
-    # BETWEEN is false for NULL, NaN and ±inf alike (DuckDB sorts NaN above +inf).
-    if crs == "EPSG:28992":
-        ok = f"{xs} BETWEEN -1e9 AND 1e9 AND {ys} BETWEEN -1e9 AND 1e9"
-        base = f"CASE WHEN {ok} THEN {xs} END AS __geo_x, CASE WHEN {ok} THEN {ys} END AS __geo_y"
-        derived = ""
-    else:
-        # PROJ (ST_Transform), as used for the area geometries, so that borders are treated alike.
-        ok = f"{xs} BETWEEN -180 AND 180 AND {ys} BETWEEN -90 AND 90"
-        base = (f"CASE WHEN {ok} THEN {xs} END AS __geo_lon, CASE WHEN {ok} THEN {ys} END AS __geo_lat, "
-                f"CASE WHEN {ok} THEN ST_Transform(ST_Point2D({xs}, {ys}), 'EPSG:4326', 'EPSG:28992', "
-                f"always_xy := true) END AS __geo_pt")
-        derived = "SELECT *, ST_X(__geo_pt) AS __geo_x, ST_Y(__geo_pt) AS __geo_y FROM "
-    rt = r.table
-    k = 1 << r.depth
-    sf = 125.0 / k
-    in_box = (f"__geo_cx >= {r.gx0} AND __geo_cx < {r.gx0 + r.width} "
-              f"AND __geo_cy >= {r.gy0} AND __geo_cy < {r.gy0 + r.height}")
-    cell = f"((__geo_cx - {r.gx0}) * {r.height} + (__geo_cy - {r.gy0}))::BIGINT + 1"
-    fine = (f"__r_fine[((-__geo_v - 1) * {k * k} + (floor(__geo_x / {sf!r}) - __geo_cx * {k}) * {k} "
-            f"+ (floor(__geo_y / {sf!r}) - __geo_cy * {k}))::BIGINT + 1]")
-    exact = ("list_filter(__r_candidates[-__geo_fv], "
-             "e -> ST_Intersects(e.geom, ST_Point(__geo_x, __geo_y)))[1].id")
-    if crs == "EPSG:28992":
-        dx, dy = g.rd_reduced_sql("__geo_x", "__geo_y")
-        plon, plat = g.rd_to_wgs84_sql(f"({dx})", f"({dy})")
-        ux, uy = "(__geo_x - __geo_cx * 125.0 - 62.5)", "(__geo_y - __geo_cy * 125.0 - 62.5)"
-        lon = (f"CASE WHEN __geo_cell IS NOT NULL THEN __r_lon0[__geo_cell] + __r_lonx[__geo_cell] * {ux} "
-               f"+ __r_lony[__geo_cell] * {uy} ELSE {plon} END")
-        lat = (f"CASE WHEN __geo_cell IS NOT NULL THEN __r_lat0[__geo_cell] + __r_latx[__geo_cell] * {ux} "
-               f"+ __r_laty[__geo_cell] * {uy} ELSE {plat} END")
-    else:
-        lon, lat = "__geo_lon", "__geo_lat"
-    exprs = {"x_rd": "__geo_x", "y_rd": "__geo_y", "lon": lon, "lat": lat, "buurt_code": "__r_buurt[__geo_id]",
-             "wijk_code": "__r_wijk[__geo_id]", "gemeente_code": "__r_gemeente[__geo_id]",
-             # the 125 m cell is already known: __geo_cx/__geo_cy are floor(x/125), floor(y/125)
-             "grid_125m": "CASE WHEN __geo_x IS NOT NULL THEN concat('E', __geo_cx::BIGINT, 'N', __geo_cy::BIGINT) END"}
-    if h3_resolution is not None:
-        g.register_h3(con)
-        exprs["h3"] = g.h3_cell_sql("__geo_lat_out", "__geo_lon_out", h3_resolution)
-    out = [f"{exprs[c]} AS {c}" for c in wanted if c not in keep and c != "h3"]
-    src = ", ".join(f"s.{q(c)}" for c in cols)
-    # The raster as plain lists (one row, built once per statement): extracting an integer from a
-    # plain list costs next to nothing, a struct of seven fields per point did not (measured: most of
-    # the enrichment's cost). Layers, inside out: coordinates in RD → 125 m cell → coarse value →
-    # fine value → area id (exact test for the few points in a border sub-cell) → output columns.
-    # One CROSS JOIN with the one-row raster keeps the source's row order (a scalar subquery would not).
-    lists = ("SELECT [e.v FOR e IN coarse] AS __r_v, [e.lon0 FOR e IN coarse] AS __r_lon0, "
-             "[e.lonx FOR e IN coarse] AS __r_lonx, [e.lony FOR e IN coarse] AS __r_lony, "
-             "[e.lat0 FOR e IN coarse] AS __r_lat0, [e.latx FOR e IN coarse] AS __r_latx, "
-             "[e.laty FOR e IN coarse] AS __r_laty, fine AS __r_fine, candidates AS __r_candidates, "
-             "[e.buurt FOR e IN codes] AS __r_buurt, [e.wijk FOR e IN codes] AS __r_wijk, "
-             f"[e.gemeente FOR e IN codes] AS __r_gemeente FROM {rt}")
-    sql = (f"SELECT {', '.join(q(c) for c in cols)}, {', '.join(out)} FROM ("
-           f"SELECT *, CASE WHEN __geo_v > 0 THEN __geo_v WHEN __geo_fv > 0 THEN __geo_fv "
-           f"WHEN __geo_fv < 0 THEN {exact} END AS __geo_id FROM ("
-           f"SELECT *, CASE WHEN __geo_v < 0 THEN {fine} END AS __geo_fv FROM ("
-           f"SELECT *, __r_v[__geo_cell] AS __geo_v FROM ("
-           f"SELECT *, CASE WHEN {in_box} THEN {cell} END AS __geo_cell FROM ("
-           f"SELECT *, floor(__geo_x / 125.0) AS __geo_cx, floor(__geo_y / 125.0) AS __geo_cy FROM ({derived}("
-           f"SELECT {src}, {base} FROM {qualified(source)} s)) t CROSS JOIN ({lists}) __r)))))")
-    if h3_resolution is not None:
-        lon_out = "lon" if "lon" not in keep else q(x)
-        lat_out = "lat" if "lat" not in keep else q(y)
-        sql = (f"SELECT * EXCLUDE (__geo_lat_out, __geo_lon_out), {exprs['h3']} AS h3 FROM ("
-               f"SELECT *, {lat_out} AS __geo_lat_out, {lon_out} AS __geo_lon_out FROM ({sql}))")
-    return sql
+    return point_layout(con, source, x=x, y=y, crs=crs, year=year, grid=grid,
+                        h3_resolution=h3_resolution).single_statement()
 
 
 def enrich_points(con: duckdb.DuckDBPyConnection, source: str, target: str, *, x: str, y: str, crs: str,
@@ -400,12 +300,14 @@ def assign_stats(con: duckdb.DuckDBPyConnection, target: str, *, year: int | Non
     and up to 20 outside points (``__row`` from the table when it has one, else the row position)."""
     code = {"buurt": "buurt_code", "wijk": "wijk_code", "gemeente": "gemeente_code"}[level]
     t = qualified(target)
-    rows, assigned, no_xy = con.execute(
-        f"SELECT count(*), count({code}), count(*) FILTER (WHERE x_rd IS NULL OR y_rd IS NULL) FROM {t}").fetchone()
     cols = {c.lower() for c in _source_columns(con, target)}
+    # a version is a view (no rowid) and always has __row; a TEMP table of enrich_points has rowid.
+    # One scan: inside the load's transaction the new rows are read by one thread.
     row_expr = '"__row"' if "__row" in cols else "rowid + 1"
-    sample = [{"__row": r, "x_rd": xr, "y_rd": yr} for r, xr, yr in con.execute(
-        f"SELECT {row_expr}, x_rd, y_rd FROM {t} WHERE {code} IS NULL AND x_rd IS NOT NULL "
-        f"ORDER BY rowid LIMIT {SAMPLE_SIZE}").fetchall()]
+    rows, assigned, no_xy, outside = con.execute(
+        f"SELECT count(*), count({code}), count(*) FILTER (WHERE x_rd IS NULL OR y_rd IS NULL), "
+        f"arg_min([{row_expr}, x_rd, y_rd], {row_expr}, {SAMPLE_SIZE}) FILTER (WHERE {code} IS NULL AND x_rd IS NOT NULL) "
+        f"FROM {t}").fetchone()
+    sample = [{"__row": int(r), "x_rd": xr, "y_rd": yr} for r, xr, yr in sorted(outside or [])]
     return AssignStats(rows=rows, assigned=assigned, outside=rows - assigned - no_xy, no_coordinates=no_xy,
                        outside_sample=sample, year=year, level=level, note=note)

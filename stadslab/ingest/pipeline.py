@@ -8,7 +8,7 @@ import glob
 import hashlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from stadslab.ingest.drift import enforce, match_columns
 from stadslab.ingest.readers import GEOM_COLUMN, ROW_COLUMN, reader_for
 from stadslab.privacy.guard import check_no_raw_bsn
 from stadslab.warehouse import lake as lakes
-from stadslab.warehouse.store import Warehouse
+from stadslab.warehouse.store import VersionLayout, Warehouse, data_table
 
 Progress = Callable[[str], None]
 
@@ -190,10 +190,13 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
     options = dict(ds.source.options)
     number_cols = [drift.mapping[f.name] for f in ds.fields if f.type in ("number", "integer") and f.name in drift.mapping]
     decimal = options.get("decimal") or ("." if first.typed else V.detect_decimal(con, "__stage", number_cols))
+    by_reader: list[str] = []     # fields the CSV reader converted itself (fastpath.typed_stage)
     if fast:
         has_geom = any(f.role == "geometry" for f in ds.fields)
+        native = fastpath.typed_stage(con, lazy[0], ds, drift.mapping, options, decimal) if len(reads) == 1 and lazy else set()
+        by_reader = sorted(f.name for f in ds.fields if drift.mapping.get(f.name) in native)
         fastpath.strict_clean(con, ds, drift.mapping, first.typed, options, decimal,
-                              extra=f", {GEOM_COLUMN}" if has_geom else "")
+                              extra=f", {GEOM_COLUMN}" if has_geom else "", native=native)
         report, rows_read = V.ValidationReport(ds.id, 0, 0), None
     else:
         report, rows_read = _convert_and_check(con, ds, drift.mapping, first.typed, options, decimal)
@@ -217,22 +220,20 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
     say("gebieden toewijzen")
     area_stats: dict[str, Any] = {}
     final = "__clean"
-    measure = None
+    measure = points = None
     crs = first.crs or ds.geography.crs
     if ds.is_point:
-        final, measure = _assign_points(con, ds, crs)
+        points, measure = _assign_points(con, ds, crs)
     elif ds.field_with_role("geometry") or ds.field_with_role("wkt"):
         final = _geometry_to_rd(con, ds, crs)
     elif ds.geography.level in ("buurt", "wijk") and ds.field_with_role("area_code") is not None:
         area_stats, final = _derive_parent_codes(con, ds)
-
-    if len(lazy) == 1 and not lazy[0].numbered:
-        final = fastpath.number_rows(con, final, lazy[0].first_line)
-
+    staging = _layout(con, ds, final, points, files, lazy)
     say("vastleggen")
     provenance = {
         "classification": ds.classification, "catalog_sha256": ds.sha256, "reader": reads[0][1].name,
-        "reader_options": {**reads[0][2].options_used, "decimal": decimal, "route": "snel" if fast else "tekst"},
+        "reader_options": {**reads[0][2].options_used, "decimal": decimal, "route": "snel" if fast else "tekst",
+                           **({"door_lezer_omgezet": by_reader} if by_reader else {})},
         "source_files": [f.as_dict(data_dir) for f in files], "source_sha256": combined_sha(files),
         "rows_read": rows_read, "rows_rejected": rejected,
         "null_markers": report.null_markers, "area_stats": area_stats, "notes": warnings, "rows_loaded": None,
@@ -248,12 +249,14 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
 
     def measured(con, table: str) -> dict[str, Any]:  # on the new version table, inside the commit
         if fast:  # checks the fast route owes (line numbers, uniqueness, BSN guard); a Miss rolls back
-            rows = fastpath.after_write(con, ds, table, lazy)
+            rows = fastpath.after_write(con, ds, table, lazy,
+                                        rows_in=data_table(table) if isinstance(staging, VersionLayout) else None)
             extra = {"rows_loaded": rows, "rows_read": rows}
         else:
             extra = {"rows_loaded": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
         from stadslab.ingest.retention import apply_retention  # governance.bewaartermijn: expired rows out
-        apply_retention(con, ds, table, provenance, extra, data_dir, defer=after_commit)
+        apply_retention(con, ds, table, provenance, extra, data_dir, defer=after_commit,
+                        rows_in=data_table(table) if isinstance(staging, VersionLayout) else table)
         if measure is not None:
             extra["area_stats"] = measure(con, table)
         if lake is not None:  # the cluster's copy, complete before the DuckDB commit (warehouse/lake.py)
@@ -265,7 +268,7 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
         return extra
 
     try:
-        version = wh.commit_version(ds.id, final, provenance, rejects="__rejects" if rejected else None,
+        version = wh.commit_version(ds.id, staging, provenance, rejects="__rejects" if rejected else None,
                                     after=after, measure=measured)
     except duckdb.Error as exc:
         if fast:  # a value failed its conversion or rule (error() in the pass), or the CSV needs the reader
@@ -363,32 +366,63 @@ def _collect_rejects(con, ds: Dataset, mapping: dict[str, str]) -> None:
 
 
 def _assign_points(con, ds: Dataset, crs: str):
-    """The enriched rows as a SQL sub-query (written once, straight into the version table) and the
-    function that measures the assignment on that table."""
-    from stadslab.geography.assign import assign_stats, assignment_level, enrich_points_sql
+    """The compact point layout over ``__clean`` (geography/points.py: the area id is written, codes,
+    lon/lat and cell are the version's view) and the function that measures the assignment on it."""
+    from stadslab.geography.assign import assign_stats, assignment_level
+    from stadslab.geography.points import point_layout
 
     xf, yf = ds.field_with_role("x"), ds.field_with_role("y")
     if xf is None or yf is None:
         lon, lat = ds.field_with_role("lon"), ds.field_with_role("lat")
         if lon is not None and lat is not None:
             xf, yf, crs = lon, lat, "EPSG:4326"
-    source, drop = "__clean", ""
+    source = "__clean"
     if xf is None:  # points as geometry/WKT: take their coordinates
         g = ds.field_with_role("geometry") or ds.field_with_role("wkt")
         con.execute(f"""CREATE OR REPLACE TEMP VIEW __pts AS SELECT * REPLACE (ST_AsText({V.q(g.name)}) AS {V.q(g.name)}),
             ST_X({V.q(g.name)}) AS __x, ST_Y({V.q(g.name)}) AS __y FROM __clean""")
-        source, x, y, drop = "__pts", "__x", "__y", " EXCLUDE (__x, __y)"
+        source, x, y = "__pts", "__x", "__y"
     else:
         x, y = xf.name, yf.name
     year = ds.geography.division_year
-    sql = enrich_points_sql(con, source, x=x, y=y, crs=crs, year=year, grid=ds.geography.grid,
-                            h3_resolution=ds.geography.h3_resolution)
+    layout = point_layout(con, source, x=x, y=y, crs=crs, year=year, grid=ds.geography.grid,
+                          h3_resolution=ds.geography.h3_resolution)
+    if source == "__pts":   # the helper coordinates are not part of the version
+        layout = replace(layout, columns=tuple((n, e) for n, e in layout.columns if n not in ("__x", "__y")))
 
     def measure(con, table: str) -> dict[str, Any]:
         level, note = assignment_level(con, year)
         return _stats_dict(assign_stats(con, table, year=year, level=level, note=note))
 
-    return f"(SELECT *{drop} FROM ({sql}))", measure
+    return layout, measure
+
+
+def _layout(con, ds: Dataset, final: str, points, files: list[SourceFile], lazy: list) -> str | VersionLayout:
+    """What ``commit_version`` writes. Columns that cost more to write than to derive are left to the
+    version's view (issue 16): a point dataset's codes, lon/lat and cell (``points``); the file name
+    of a one-file load; and the line number of a one-CSV fast load, which is the row's position in the
+    written table plus the first data line (DuckDB writes rows in file order and a version table is
+    never changed afterwards). A bewaartermijn deletes rows from the new version, so there the line
+    number is written (fastpath.number_rows)."""
+    from stadslab.ingest.retention import retention_term
+
+    one_csv = len(lazy) == 1 and not lazy[0].numbered
+    computed: dict[str, str] = {}
+    if len(files) == 1:
+        computed["__file"] = V.lit(files[0].path.name)
+    rows = points.physical if points is not None else f"SELECT * FROM {final}"
+    if one_csv and retention_term(ds):
+        rows = f"SELECT * FROM {fastpath.number_rows(con, f'({rows})', lazy[0].first_line)}"
+    elif one_csv:
+        computed[ROW_COLUMN] = f"(t.rowid + {int(lazy[0].first_line)})::BIGINT"
+    if points is None and ROW_COLUMN not in computed:     # nothing worth deriving: a plain table
+        return final
+    names = [r[0] for r in con.execute(f"DESCRIBE ({rows})").fetchall()]
+    columns = points.columns if points is not None else tuple((n, f"t.{V.q(n)}") for n in names)
+    columns = tuple((n, computed.get(n, e)) for n, e in columns)
+    dropped = [n for n in computed if n in names]
+    data = f"SELECT * EXCLUDE ({', '.join(V.q(n) for n in dropped)}) FROM ({rows})" if dropped else rows
+    return VersionLayout(data=data, columns=columns, codes=points.codes if points is not None else None)
 
 
 def _derive_parent_codes(con, ds: Dataset) -> tuple[dict[str, Any], str]:

@@ -79,18 +79,24 @@ def _moment_sql(ds: Dataset, name: str) -> str:
     raise IngestError(f"bewaartermijn van '{ds.id}': veld '{name}' is {f.type}, geen datum of schooljaar")
 
 
+def retention_term(ds: Dataset) -> dict[str, Any] | None:
+    """The dataset's bewaartermijn, or None."""
+    return (ds.governance or {}).get("bewaartermijn") or None
+
+
 def apply_retention(con: Any, ds: Dataset, table: str, provenance: dict[str, Any], extra: dict[str, Any],
                     data_dir: Path | None = None, *, reference: date | None = None,
-                    defer: list | None = None) -> dict[str, Any] | None:
+                    defer: list | None = None, rows_in: str | None = None) -> dict[str, Any] | None:
     """Delete expired rows from the version ``table`` being committed (called from ingest/pipeline.py
     inside the load's transaction); updates ``extra['rows_loaded']`` and the provenance; audits — at once, or
-    with ``defer`` by appending the audit write to that list for the caller to run after the commit."""
-    term = (ds.governance or {}).get("bewaartermijn")
+    with ``defer`` by appending the audit write to that list for the caller to run after the commit.
+    ``rows_in``: the table that holds the rows when ``table`` is a version's view."""
+    term = retention_term(ds)
     if not term:
         return None
     ref = reference_date(reference)
     cut = cutoff(term, ref)
-    removed = con.execute(f"DELETE FROM {table} WHERE {_moment_sql(ds, term['field'])} < ?", [cut]).fetchone()[0]
+    removed = con.execute(f"DELETE FROM {rows_in or table} WHERE {_moment_sql(ds, term['field'])} < ?", [cut]).fetchone()[0]
     removed = int(removed or 0)
     if extra.get("rows_loaded") is not None:
         extra["rows_loaded"] = int(extra["rows_loaded"]) - removed

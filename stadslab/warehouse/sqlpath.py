@@ -54,7 +54,7 @@ def move_restricted_out_of_main(wh: "Warehouse") -> list[str]:
     restricted.duckdb, then drop them from the main file. Idempotent: a move interrupted between the
     two transactions is finished on the next writable open (a version already copied is not copied
     again). Returns the datasets moved."""
-    from stadslab.warehouse.store import RESTRICTED_DB, qident
+    from stadslab.warehouse.store import RESTRICTED_DB, drop_version_objects, qident
 
     moved = restricted_in_main(wh.con, wh.restricted_ids)
     r = RESTRICTED_DB
@@ -87,7 +87,7 @@ def move_restricted_out_of_main(wh: "Warehouse") -> list[str]:
         wh.con.execute("BEGIN TRANSACTION")
         try:
             for t in tables:
-                wh.con.execute(f"DROP TABLE IF EXISTS v.{qident(t)}")
+                drop_version_objects(wh.con, "", t)
             wh.con.execute(f"DROP VIEW IF EXISTS main.{qident(ds)}")
             for tab in ("versions", "current", "loads", "rejects"):
                 wh.con.execute(f"DELETE FROM stadslab.{tab} WHERE dataset = ?", [ds])
