@@ -44,9 +44,8 @@ from dataclasses import dataclass, field
 import duckdb
 
 from stadslab.errors import GeographyError
-from stadslab.geography import grid as g
-from stadslab.geography.registry import (AREAS_VIEW, LEVELS, RASTER_PREFIX, SCHEMA, areas_view_exists,
-                                         division_years, levels_for_year, q, qualified)
+from stadslab.geography.registry import (AREAS_VIEW, LEVELS, RASTER_PREFIX, SCHEMA, division_years, levels_for_year,
+                                         qualified)
 
 RASTER_FORMAT = 2                 # bump when the raster layout changes: old caches are then ignored
 TOP_CELL_M = 1000.0               # quadtree root cells

@@ -54,7 +54,8 @@ def move_restricted_out_of_main(wh: "Warehouse") -> list[str]:
     restricted.duckdb, then drop them from the main file. Idempotent: a move interrupted between the
     two transactions is finished on the next writable open (a version already copied is not copied
     again). Returns the datasets moved."""
-    from stadslab.warehouse.store import RESTRICTED_DB, drop_version_objects, qident
+    from stadslab.warehouse.layout import drop_version_objects
+    from stadslab.warehouse.store import RESTRICTED_DB, qident
 
     moved = restricted_in_main(wh.con, wh.restricted_ids)
     r = RESTRICTED_DB

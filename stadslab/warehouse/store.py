@@ -17,7 +17,6 @@ import getpass
 import json
 import os
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,30 +25,9 @@ import duckdb
 
 from stadslab.errors import VersionNotFound, WarehouseError
 from stadslab.warehouse.connection import connect
+from stadslab.warehouse.layout import VersionLayout, drop_unfinished_rows
 
 RESTRICTED_CLASSES = ("vertrouwelijk", "persoonsgegevens")
-@dataclass(frozen=True)
-class VersionLayout:
-    """A version written compactly (issue 16): the rows of ``data`` (a SELECT) go into the table
-    ``v.<dataset>__<n>__data``, the optional one-row ``codes`` SELECT into ``…__codes``, and the
-    version readers see — ``v.<dataset>__<n>``, as for any version — is a view with ``columns``
-    (name, SQL over ``t`` = the data table and ``c`` = the codes row) that derives what was not
-    written (area codes, lon/lat, cell, line number) when a query reads it."""
-
-    data: str
-    columns: tuple[tuple[str, str], ...]
-    codes: str | None = None
-
-    def view_sql(self, data: str, codes: str | None) -> str:
-        cols = ", ".join(f"{expr} AS {qident(name)}" for name, expr in self.columns)
-        return f"SELECT {cols} FROM {data} t" + (f" CROSS JOIN {codes} c" if codes else "")
-
-
-def data_table(version_table: str) -> str:
-    """The written table behind a version that has a :class:`VersionLayout` (its view's name + ``__data``)."""
-    return version_table[:-1] + '__data"' if version_table.endswith('"') else version_table + "__data"
-
-
 RESTRICTED_DB = "restricted"      # the alias of restricted.duckdb on connections that may use it
 
 META_DDL = """
@@ -160,17 +138,7 @@ class Warehouse:
         self.con.close()
 
     def _drop_unfinished_rows(self) -> None:
-        """Drop the written rows of a load that never committed its version (killed between writing
-        its ``__data`` table and the version's commit, see :meth:`commit_version`)."""
-        for db in self._dbs():
-            catalog = db.rstrip(".") or None
-            known = {t for (t,) in self.con.execute(f"SELECT table_name FROM {db}stadslab.versions").fetchall()}
-            for (name,) in self.con.execute(
-                    "SELECT table_name FROM duckdb_tables() WHERE database_name = coalesce(?, current_database()) "
-                    "AND schema_name = 'v' "
-                    "AND (suffix(table_name, '__data') OR suffix(table_name, '__codes'))", [catalog]).fetchall():
-                if name.rsplit("__", 1)[0] not in known:
-                    self.con.execute(f"DROP TABLE {db}v.{qident(name)}")
+        drop_unfinished_rows(self.con, self._dbs())
 
     # ---- where a dataset lives ----------------------------------------------------------
 
@@ -419,19 +387,6 @@ class Warehouse:
     def _writable(self) -> None:
         if self.read_only:
             raise WarehouseError("het warehouse is alleen-lezen geopend")
-
-
-def drop_version_objects(con: duckdb.DuckDBPyConnection, db: str, table: str) -> None:
-    """Drop a version's table, or its view with the tables behind it (``db``: '' or 'restricted.')."""
-    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_catalog = "
-                       "coalesce(nullif(?, ''), current_database()) AND table_schema = 'v' AND table_name = ?",
-                       [db.rstrip("."), table]).fetchone()
-    if kind and kind[0] == "VIEW":
-        con.execute(f"DROP VIEW {db}v.{qident(table)}")
-        for part in ("__data", "__codes"):
-            con.execute(f"DROP TABLE IF EXISTS {db}v.{qident(table + part)}")
-    else:
-        con.execute(f"DROP TABLE IF EXISTS {db}v.{qident(table)}")
 
 
 def _sql_str(path: Path) -> str:

@@ -151,6 +151,21 @@ SOCIAL = {
 }
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """One workspace per test module with Utrecht's buurten loaded (and the lookup raster built) once;
+    each test writes its own file and catalog entry and loads a new version (the fast-path tests)."""
+    from stadslab import operations as ops
+    from stadslab.workspace import Workspace
+    from tests.conftest import WorkspaceBuilder
+
+    b = WorkspaceBuilder(tmp_path_factory.mktemp("fast") / "ws").with_utrecht_buurten()
+    ws = Workspace(b.root)
+    with ws.warehouse() as wh:
+        ops.ingest_dataset(ws, wh, ws.catalog(), "buurten_2024")
+    return b
+
+
 def incident_csv(n: int, seed: int = 11) -> str:
     rng = random.Random(seed)
     rows = ["Incident ID;Soort;Datum/tijd;Schade (euro);X;Y"]

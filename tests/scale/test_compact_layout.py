@@ -13,16 +13,6 @@ from stadslab.ingest import fastpath
 from stadslab.workspace import Workspace
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    from tests.conftest import WorkspaceBuilder
-
-    b = WorkspaceBuilder(tmp_path_factory.mktemp("compact") / "ws").with_utrecht_buurten()
-    ws = Workspace(b.root)
-    with ws.warehouse() as wh:
-        ops.ingest_dataset(ws, wh, ws.catalog(), "buurten_2024")
-    return b
-
 
 MELDINGEN = {
     "id": "meldingen", "title": "Meldingen (test)", "owner": "Test", "classification": "open",

@@ -15,18 +15,6 @@ from tests.conftest import INCIDENTS, elfproef_bsn
 from tests.scale.conftest import incident_csv
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    """One workspace with Utrecht's buurten loaded (and the lookup raster built) once for the module;
-    each test writes its own incidents file and catalog entry and loads a new version."""
-    from tests.conftest import WorkspaceBuilder
-
-    b = WorkspaceBuilder(tmp_path_factory.mktemp("fast") / "ws").with_utrecht_buurten()
-    ws = Workspace(b.root)
-    with ws.warehouse() as wh:
-        ops.ingest_dataset(ws, wh, ws.catalog(), "buurten_2024")
-    return b
-
 
 def _load(b, text: str, entry: dict | None = None, encoding: str = "utf-8"):
     b.dataset(entry or copy.deepcopy(INCIDENTS))

@@ -15,16 +15,6 @@ from tests.conftest import INCIDENTS
 from tests.scale.conftest import incident_csv
 
 
-@pytest.fixture(scope="module")
-def shared(tmp_path_factory):
-    from tests.conftest import WorkspaceBuilder
-
-    b = WorkspaceBuilder(tmp_path_factory.mktemp("fastrows") / "ws").with_utrecht_buurten()
-    ws = Workspace(b.root)
-    with ws.warehouse() as wh:
-        ops.ingest_dataset(ws, wh, ws.catalog(), "buurten_2024")
-    return b
-
 
 def _load(b, entry: dict, files: dict[str, str]):
     b.dataset(entry)
