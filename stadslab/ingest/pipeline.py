@@ -191,7 +191,10 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
     say("controleren")
     options = dict(ds.source.options)
     number_cols = [drift.mapping[f.name] for f in ds.fields if f.type in ("number", "integer") and f.name in drift.mapping]
-    decimal = options.get("decimal") or ("." if first.typed else V.detect_decimal(con, "__stage", number_cols))
+    # number cells of a spreadsheet are written with a decimal point: nothing to detect when only they fill the columns
+    numeric_only = len(reads) == 1 and set(number_cols) <= first.numeric_columns
+    decimal = options.get("decimal") or ("." if first.typed or numeric_only else
+                                         V.detect_decimal(con, "__stage", number_cols))
     by_reader: list[str] = []     # fields the CSV reader converted itself (fastpath.typed_stage)
     if fast:
         has_geom = any(f.role == "geometry" for f in ds.fields)

@@ -41,9 +41,10 @@ def scan_stage(con: duckdb.DuckDBPyConnection, stage: str, columns: list[str]) -
     for c in columns:
         col = '"' + c.replace('"', '""') + '"'
         digits = f"translate(CAST({col} AS VARCHAR), ' .-', '')"
+        # translate only removes characters: a value shorter than 8 can never become 8 or 9 digits
         parts.append(f"SELECT {len(parts)} AS i, count(*) AS n, "
                      f"count_if(coalesce({elfproef_sql('lpad(d, 9, chr(48))')}, false)) AS v "
-                     f"FROM (SELECT {digits} AS d FROM {stage}) "
+                     f"FROM (SELECT {digits} AS d FROM {stage} WHERE length(CAST({col} AS VARCHAR)) >= 8) "
                      f"WHERE length(d) IN (8, 9) AND TRY_CAST(d AS UBIGINT) IS NOT NULL AND d NOT LIKE '+%'")
     got = {r[0]: (r[1], r[2]) for r in con.execute(" UNION ALL ".join(parts)).fetchall()}
     return {c: got.get(i, (0, 0)) for i, c in enumerate(columns)}

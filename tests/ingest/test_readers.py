@@ -243,6 +243,18 @@ def test_spreadsheet_values_as_the_user_sees_them():
     assert _to_text(mixed).to_pylist() == ["true", "false", "2024-01-31", "07:30:00", "3", None]
 
 
+def test_spreadsheet_number_columns_are_known_so_no_decimal_guess_is_needed(con, tmp_path, xlsx_writer):
+    """A column filled only by number cells is written with a decimal point; one text cell ('1,5', '.')
+    makes the decimal mark a question the ingest answers from the values again."""
+    from stadslab.ingest.readers.spreadsheet import _column_text
+
+    assert _column_text((12.0, 12.5, "", 3))[1] is True
+    assert _column_text((12.0, "1,5"))[1] is False and _column_text((12.0, "."))[1] is False
+    assert _column_text(("", ""))[1] is False and _column_text((dt.date(2024, 1, 2), 1.0))[1] is False
+    p = xlsx_writer(tmp_path / "getallen.xlsx", {"Blad": [["a", "b", "c"], [1.5, "1,5", "x"], [2.0, "2,25", "y"]]})
+    assert read(con, p).numeric_columns == frozenset({"a"})
+
+
 def test_xlsx_real_kwb_cbs_layout(con, real):
     r = read(con, real("utrecht/kwb/kwb-2024-utrecht.xlsx"))
     assert r.rows == 122 and len(r.columns) == 121 and r.columns[:3] == ["gwb_code_10", "gwb_code_8", "regio"]

@@ -39,6 +39,7 @@ class ReadResult:
     crs: str | None = None                       # CRS of __geom, e.g. "EPSG:28992"
     options_used: dict[str, Any] = field(default_factory=dict)   # sniffed/used: delimiter, encoding, sheet, header_rows
     notes: list[str] = field(default_factory=list)               # footnotes, skipped title rows, ...
+    numeric_columns: frozenset[str] = frozenset()                # filled only by number cells (spreadsheets)
 
 
 class Reader(Protocol):

@@ -113,7 +113,8 @@ def _read(con: duckdb.DuckDBPyConnection, wb: CalamineWorkbook, path: Path, opti
 
     data = rows[first:last + 1]
     columns = list(zip(*data)) if data else [() for _ in range(g.width)]
-    arrays = {n: _to_text(columns[j]) for n, j in zip(names, used_cols)}
+    converted = {n: _column_text(columns[j]) for n, j in zip(names, used_cols)}
+    arrays = {n: text for n, (text, _) in converted.items()}
     arrays[ROW_COLUMN] = pa.array(range(r0 + first + 1, r0 + last + 2), pa.int64())
     result = pa.table(arrays)
     if blank:                                         # blank rows inside the data: drop (counted in notes)
@@ -126,7 +127,8 @@ def _read(con: duckdb.DuckDBPyConnection, wb: CalamineWorkbook, path: Path, opti
         con.unregister(view)
     used = {"sheet": name, "header_rows": [r0 + i + 1 for i in head], "first_data_row": r0 + first + 1,
             "last_data_row": r0 + last + 1}
-    return ReadResult(table=table, columns=names, rows=result.num_rows, typed=False, options_used=used, notes=notes)
+    return ReadResult(table=table, columns=names, rows=result.num_rows, typed=False, options_used=used, notes=notes,
+                      numeric_columns=frozenset(n for n, (_, numeric) in converted.items() if numeric))
 
 
 class _Grid:
@@ -323,22 +325,29 @@ def _header_names(g: _Grid, head: list[int], merged: list, first: int, last: int
 
 def _to_text(col: tuple[Any, ...]) -> pa.Array:
     """One column of calamine values as an Arrow string array of what the user sees."""
+    return _column_text(col)[0]
+
+
+def _column_text(col: tuple[Any, ...]) -> tuple[pa.Array, bool]:
+    """(:func:`_to_text`, whether every filled cell is a number cell: its text then has a decimal point)."""
     kinds = set(map(type, col))
     if kinds == {str}:
         arr = pa.array(col, pa.string())
-        return pc.if_else(pc.equal(arr, ""), NULL_STR, arr)
-    parts = []
+        return pc.if_else(pc.equal(arr, ""), NULL_STR, arr), False
+    parts, texts = [], False
     for kind in kinds:
         if kind is str:
             strings = pa.array([v if v.__class__ is str and v else None for v in col], pa.string())
             if strings.null_count < len(strings):    # not only empty cells
                 parts.append(strings)
+                texts = True
             continue
         values = col if len(kinds) == 1 else [v if v.__class__ is kind else None for v in col]
         parts.append(_CONVERT.get(kind, _python_text)(values))
+    numeric = not texts and kinds <= {str, float, int}
     if not parts:
-        return pa.nulls(len(col), pa.string())
-    return parts[0] if len(parts) == 1 else pc.coalesce(*parts)
+        return pa.nulls(len(col), pa.string()), False
+    return (parts[0] if len(parts) == 1 else pc.coalesce(*parts)), numeric
 
 
 def _floats(values: Any) -> pa.Array:
