@@ -278,15 +278,10 @@ def after_write(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, lazy: l
     table = rows_in or table
     types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {table})").fetchall())
     names = [f.name for f in ds.fields if f.name in types]
-    # numbers as the digits a file would hold, so a BSN read as DOUBLE is still seen by the guard
-    shown = ", ".join(
-        f"CASE WHEN {V.q(n)} = trunc({V.q(n)}) AND abs({V.q(n)}) < 1e12 THEN CAST(CAST({V.q(n)} AS BIGINT) AS VARCHAR) "
-        f"ELSE CAST({V.q(n)} AS VARCHAR) END AS {V.q(n)}" if types[n] == "DOUBLE" else V.q(n) for n in names)
     sample = f" USING SAMPLE {100 * GUARD_HEAD_ROWS / rows:.4f}% (system, 42)" if rows > GUARD_HEAD_ROWS else ""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE __guard AS SELECT {shown} FROM {table}{sample}")
-    try:
-        check_no_raw_bsn(con, "__guard", ds, {n: n for n in names}, names,
-                         {n: ("VARCHAR" if types[n] == "DOUBLE" else types[n]) for n in names})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __guard AS SELECT {', '.join(V.q(n) for n in names)} FROM {table}{sample}")
+    try:   # the guard reads numbers stored as DOUBLE as their digits (guard.as_digits)
+        check_no_raw_bsn(con, "__guard", ds, {n: n for n in names}, names, types)
     finally:
         con.execute("DROP TABLE IF EXISTS __guard")
     return int(rows)

@@ -28,9 +28,26 @@ def elfproef_sql(digits: str) -> str:
     return f"(({terms}) % 11 = 0 AND {digits} <> '000000000')"
 
 
-def scan_stage(con: duckdb.DuckDBPyConnection, stage: str, columns: list[str]) -> dict[str, tuple[int, int]]:
+FRACTIONAL = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")
+# types that can hold a BSN: text, whole numbers, and numbers stored as fractional types
+CANDIDATE_TYPES = ("VARCHAR", "BIGINT", "INTEGER", "HUGEINT", "UBIGINT", "UINTEGER", *FRACTIONAL)
+
+
+def as_digits(col: str, sql_type: str) -> str:
+    """SQL text of a value as a file would hold it: a whole number stored as DOUBLE (a spreadsheet's
+    number cell, a Parquet float column) as its digits — ``123456782``, not ``123456782.0``, which the
+    guard would not see as nine digits."""
+    if not str(sql_type).upper().startswith(FRACTIONAL):
+        return f"CAST({col} AS VARCHAR)"
+    return (f"CASE WHEN {col} = trunc({col}) AND abs({col}) < 1e12 THEN CAST(CAST({col} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST({col} AS VARCHAR) END")
+
+
+def scan_stage(con: duckdb.DuckDBPyConnection, stage: str, columns: list[str],
+               types: dict[str, str] | None = None) -> dict[str, tuple[int, int]]:
     """Per column: (nine-digit values, of which pass the 11-proef). BSNs written with leading zeros
-    dropped (8 digits) or with dots/spaces/dashes are normalised first, as a source file may hold them.
+    dropped (8 digits) or with dots/spaces/dashes are normalised first, as a source file may hold them;
+    numbers stored as DOUBLE are read as their digits (``types``: column → SQL type).
 
     One filtered sub-query per column: the 11-proef runs only on the few candidate values, and
     ``translate`` + an integer cast are ~8x cheaper than a regular expression on every cell
@@ -39,12 +56,12 @@ def scan_stage(con: duckdb.DuckDBPyConnection, stage: str, columns: list[str]) -
         return {}
     parts = []
     for c in columns:
-        col = '"' + c.replace('"', '""') + '"'
-        digits = f"translate(CAST({col} AS VARCHAR), ' .-', '')"
+        col = as_digits('"' + c.replace('"', '""') + '"', (types or {}).get(c, "VARCHAR"))
+        digits = f"translate({col}, ' .-', '')"
         # translate only removes characters: a value shorter than 8 can never become 8 or 9 digits
         parts.append(f"SELECT {len(parts)} AS i, count(*) AS n, "
                      f"count_if(coalesce({elfproef_sql('lpad(d, 9, chr(48))')}, false)) AS v "
-                     f"FROM (SELECT {digits} AS d FROM {stage} WHERE length(CAST({col} AS VARCHAR)) >= 8) "
+                     f"FROM (SELECT {digits} AS d FROM {stage} WHERE length({col}) >= 8) "
                      f"WHERE length(d) IN (8, 9) AND TRY_CAST(d AS UBIGINT) IS NOT NULL AND d NOT LIKE '+%'")
     got = {r[0]: (r[1], r[2]) for r in con.execute(" UNION ALL ".join(parts)).fetchall()}
     return {c: got.get(i, (0, 0)) for i, c in enumerate(columns)}
@@ -55,8 +72,7 @@ def check_no_raw_bsn(con: duckdb.DuckDBPyConnection, stage: str, dataset: Datase
     """Raise RawBSNDetected when a column looks like raw BSNs and is not a declared pseudonym."""
     pseudonym_cols = {mapping[f.name] for f in dataset.fields if f.role == "pseudonym" and f.name in mapping}
     candidates = [c for c in columns if c not in pseudonym_cols and not c.startswith("__")
-                  and column_types.get(c, "VARCHAR").upper() in ("VARCHAR", "BIGINT", "INTEGER", "HUGEINT",
-                                                                  "UBIGINT", "UINTEGER", "DOUBLE")]
+                  and str(column_types.get(c, "VARCHAR")).upper().startswith(CANDIDATE_TYPES)]
     rows = con.execute(f"SELECT count(*) FROM {stage}").fetchone()[0]
     sampled = ""
     if rows > SAMPLE_ABOVE:
@@ -64,7 +80,7 @@ def check_no_raw_bsn(con: duckdb.DuckDBPyConnection, stage: str, dataset: Datase
         # vectors of 2048, DuckDB system sampling) estimates it to within a fraction of a percent
         stage = f"(SELECT * FROM {stage} USING SAMPLE {100 * SAMPLE_ROWS / rows:.4f}% (system, 42))"
         sampled = f" (steekproef van ongeveer {SAMPLE_ROWS:,} van {rows:,} rijen)".replace(",", ".")
-    for col, (nine, valid) in scan_stage(con, stage, candidates).items():
+    for col, (nine, valid) in scan_stage(con, stage, candidates, column_types).items():
         if nine >= MIN_VALUES and valid / nine >= THRESHOLD:
             raise RawBSNDetected(
                 f"dataset '{dataset.id}', kolom '{col}': {valid} van {nine} negencijferige waarden{sampled} "

@@ -121,6 +121,42 @@ def test_raw_bsn_column_is_refused_whatever_its_name(builder):
         assert wh.current_version("uitkeringen") is None
 
 
+@pytest.mark.parametrize("fmt, sql_type", [("parquet", "DOUBLE"), ("parquet", "DECIMAL(12,1)"),
+                                           ("xlsx", "number cells")])
+def test_raw_bsns_stored_as_fractional_numbers_are_refused(builder, fmt, sql_type):
+    """Attack: BSNs in a column of a fractional type (a spreadsheet's number cells, a Parquet DOUBLE)
+    read as '123456782.0'; the guard reads such numbers as their digits."""
+    import duckdb
+
+    bsns = [elfproef_bsn(random.Random(i)) for i in range(200)]
+    path = builder.root / "data" / f"uitkeringen.{fmt}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "parquet":
+        con = duckdb.connect()
+        con.execute("CREATE TABLE t (klant VARCHAR, bedrag INTEGER)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", [[b, i] for i, b in enumerate(bsns)])
+        con.execute(f"COPY (SELECT CAST(klant AS {sql_type}) AS klantnummer, bedrag FROM t) TO '{path}' (FORMAT parquet)")
+    else:
+        import xlsxwriter
+
+        wb = xlsxwriter.Workbook(str(path))
+        sheet = wb.add_worksheet("Blad1")
+        sheet.write_row(0, 0, ["klantnummer", "bedrag"])
+        for i, b in enumerate(bsns):
+            sheet.write_row(i + 1, 0, [int(b), i])
+        wb.close()
+    builder.dataset({"id": "uitkeringen", "title": "Uitkeringen", "owner": "Werk en Inkomen",
+                     "classification": "persoonsgegevens", "purposes": ["onderzoek"],
+                     "source": {"path": path.name},
+                     "fields": [{"name": "klantnummer", "type": "number"}, {"name": "bedrag", "type": "integer"}]})
+    ws = Workspace.resolve(builder.root)
+    with pytest.raises(RawBSNDetected) as info:
+        load_all(ws)
+    assert "'klantnummer'" in str(info.value)
+    with ws.warehouse(read_only=True) as wh:
+        assert wh.current_version("uitkeringen") is None
+
+
 def test_random_nine_digit_numbers_are_not_mistaken_for_bsn(builder):
     rng = random.Random(3)
     lines = ["ordernummer"] + [str(rng.randint(100_000_000, 999_999_999)) for _ in range(500)]
