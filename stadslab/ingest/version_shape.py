@@ -65,7 +65,7 @@ def version_layout(con, ds: Dataset, final: str, points, file_names: list[str], 
     elif one_csv:
         computed[ROW_COLUMN] = f"(t.rowid + {int(lazy[0].first_line)})::BIGINT"
     if points is None and ROW_COLUMN not in computed:     # nothing worth deriving: a plain table
-        return final
+        return f"({rows})"
     names = [r[0] for r in con.execute(f"DESCRIBE ({rows})").fetchall()]
     columns = points.columns if points is not None else tuple((n, f"t.{V.q(n)}") for n in names)
     columns = tuple((n, computed.get(n, e)) for n, e in columns)

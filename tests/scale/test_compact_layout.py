@@ -124,11 +124,16 @@ def test_point_version_is_a_view_over_the_source_columns_and_an_area_id(shared):
     assert (dom[1], dom[2]) == registry and 4.9 < dom[3] < 5.3 and 51.9 < dom[4] < 52.2
 
 
-def test_retention_writes_line_numbers_that_survive_the_deleted_rows(shared):
+@pytest.mark.parametrize("points", [True, False])
+def test_retention_writes_line_numbers_that_survive_the_deleted_rows(shared, points):
     """A bewaartermijn deletes rows from the new version: there the line number is written, not derived
-    from the row's position (which the deleted rows would shift)."""
+    from the row's position (which the deleted rows would shift) — with and without point geometry."""
     entry = copy.deepcopy(MELDINGEN)
-    entry["id"], entry["source"] = "meldingen_termijn", {"path": "termijn.csv"}
+    entry["id"], entry["source"] = f"meldingen_termijn_{int(points)}", {"path": f"termijn_{int(points)}.csv"}
+    if not points:
+        del entry["geography"]
+        for f in entry["fields"]:
+            f.pop("role", None)
     entry["governance"] = {"bewaartermijn": {"field": "moment", "maanden": 6}}
     text = _csv(400)
     import os
