@@ -155,6 +155,15 @@ def test_h3_cells_are_valid_and_match_the_library(geo_con):
     assert len({c for _, _, c in rows[:-1]}) > 10
 
 
+def test_h3_cells_from_wgs84_input_match_the_library(geo_con):
+    geo_con.execute("CREATE OR REPLACE TEMP TABLE hw AS SELECT 5.05 + i * 0.00003 AS lon, 52.07 + i * 0.00002 AS lat "
+                    "FROM range(3000) t(i) UNION ALL SELECT 200.0, 52.0")
+    enrich_points(geo_con, "hw", "hw_e", x="lon", y="lat", crs="EPSG:4326", year=2024, h3_resolution=8)
+    rows = geo_con.execute("SELECT lat, lon, h3, x_rd FROM hw_e").fetchall()
+    assert rows[-1][2] is None and rows[-1][3] is None               # outside the WGS84 range: no cell, no RD
+    assert all(c == h3.latlng_to_cell(la, lo, 8) for la, lo, c, _ in rows[:-1])
+
+
 def test_lon_lat_agree_with_proj(geo_con):
     d = geo_con.execute("""SELECT max(abs(lon - ST_X(p)) * 111320 * cos(radians(lat))), max(abs(lat - ST_Y(p)) * 110574)
         FROM (SELECT lon, lat, ST_Transform(ST_Point(x_rd, y_rd), 'EPSG:28992', 'EPSG:4326', always_xy := true) AS p
