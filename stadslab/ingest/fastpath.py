@@ -222,7 +222,8 @@ def _lean(f, col: str, options: dict[str, Any], decimal: str, markers: list[str]
 
 
 def strict_clean(con: duckdb.DuckDBPyConnection, ds: Dataset, mapping: dict[str, str], typed: bool,
-                 options: dict[str, Any], decimal: str, extra: str = "", native: set[str] = frozenset()) -> None:
+                 options: dict[str, Any], decimal: str, extra: str = "", native: set[str] = frozenset(),
+                 source: str = "__stage") -> None:
     """TEMP VIEW ``__clean`` (same columns as the text path's) that raises inside DuckDB at the first
     value the text path would flag: a conversion failure, a rule broken, or a null marker.
     ``native``: file columns the CSV reader already converted (:func:`typed_stage`)."""
@@ -252,7 +253,7 @@ def strict_clean(con: duckdb.DuckDBPyConnection, ds: Dataset, mapping: dict[str,
             outer.append(f"CASE WHEN ({rules}) IS NOT NULL THEN {fail} ELSE __v{i} END AS {V.q(f.name)}")
     con.execute(f"""CREATE OR REPLACE TEMP VIEW __clean AS
         SELECT {', '.join(outer)}, {ROW_COLUMN}, __file{extra} FROM (
-          SELECT {ROW_COLUMN}, __file{extra}, {', '.join(inner)} FROM __stage)""")
+          SELECT {ROW_COLUMN}, __file{extra}, {', '.join(inner)} FROM {source})""")
 
 
 def after_write(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, lazy: list[LazyCsv],
@@ -261,7 +262,7 @@ def after_write(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, lazy: l
     and for a CSV read in place (only its first rows were guarded as raw text) the raw-BSN guard
     over a sample of the whole table (``rows_in``: the table behind a version's view, whose rows a
     sample can skip). Returns the row count."""
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {rows_in or table}").fetchone()[0]   # a table's count is metadata
     if len(lazy) == 1:
         lazy[0].check_lines(rows)
     elif lazy:

@@ -40,6 +40,7 @@ class ReadResult:
     options_used: dict[str, Any] = field(default_factory=dict)   # sniffed/used: delimiter, encoding, sheet, header_rows
     notes: list[str] = field(default_factory=list)               # footnotes, skipped title rows, ...
     numeric_columns: frozenset[str] = frozenset()                # filled only by number cells (spreadsheets)
+    scan: str | None = None        # the same rows for one full parallel pass (a registered Arrow table)
 
 
 class Reader(Protocol):

@@ -48,6 +48,7 @@ NUMERIC = (float, int, bool, dt.date, dt.datetime, dt.time, dt.timedelta)
 FOOTNOTE = re.compile(r"^\s*(bron|noot|opmerking|toelichting|legenda|verklaring|let op|\*|\(?\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹]"
                       r"|[.x×\-–?]\s*[=:])", re.IGNORECASE)
 NULL_STR = pa.scalar(None, pa.string())
+SHEET_PREFIX = "__sheet_"   # the registered Arrow table behind a stage (ReadResult.scan)
 
 
 @register_reader("spreadsheet", (".xlsx", ".xlsm", ".xls", ".ods"),
@@ -119,16 +120,17 @@ def _read(con: duckdb.DuckDBPyConnection, wb: CalamineWorkbook, path: Path, opti
     result = pa.table(arrays)
     if blank:                                         # blank rows inside the data: drop (counted in notes)
         result = result.filter(pa.array([not b for b in g.blank[first:last + 1]]))
-    view = f"__sheet_{table}"
-    con.register(view, pa.Table.from_batches(result.to_batches(max_chunksize=BATCH), result.schema))  # parallel insert
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM {quote_ident(view)}")
-    finally:
-        con.unregister(view)
+    # A copy for the scans that read the stage column by column (the raw-BSN guard, the decimal mark),
+    # and the Arrow table itself, kept registered as ``ReadResult.scan``, for the one pass that reads
+    # all columns: DuckDB scans it in parallel by batch, a 100 000-row table is one row group (one
+    # thread). The ingest unregisters it at the end of the load (pipeline._drop_temp).
+    view = f"{SHEET_PREFIX}{table}"
+    con.register(view, pa.Table.from_batches(result.to_batches(max_chunksize=BATCH), result.schema))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM {quote_ident(view)}")
     used = {"sheet": name, "header_rows": [r0 + i + 1 for i in head], "first_data_row": r0 + first + 1,
             "last_data_row": r0 + last + 1}
     return ReadResult(table=table, columns=names, rows=result.num_rows, typed=False, options_used=used, notes=notes,
-                      numeric_columns=frozenset(n for n, (_, numeric) in converted.items() if numeric))
+                      numeric_columns=frozenset(n for n, (_, numeric) in converted.items() if numeric), scan=view)
 
 
 class _Grid:
