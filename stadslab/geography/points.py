@@ -27,6 +27,7 @@ import duckdb
 from stadslab.errors import GeographyError
 from stadslab.geography import grid as g
 from stadslab.geography.registry import areas_view_exists, q, qualified
+from stadslab.warehouse.layout import VersionLayout
 
 OUTPUT_COLUMNS = ("x_rd", "y_rd", "lon", "lat", "buurt_code", "wijk_code", "gemeente_code", "grid_125m", "h3")
 AREA_ID = "__area"
@@ -43,9 +44,9 @@ class PointLayout:
     columns: tuple[tuple[str, str], ...]
 
     def single_statement(self) -> str:
-        """Everything in one SELECT (a TEMP table or a test); the one-row cross join keeps row order."""
-        cols = ", ".join(f"{expr} AS {q(name)}" for name, expr in self.columns)
-        return f"SELECT {cols} FROM ({self.physical}) t CROSS JOIN ({self.codes}) c"
+        """Everything in one SELECT (a TEMP table or a test): the version's view over the rows and codes
+        as sub-queries; the one-row cross join keeps row order."""
+        return VersionLayout(self.physical, self.columns, self.codes).view_sql(f"({self.physical})", f"({self.codes})")
 
 
 def point_layout(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y: str, crs: str, year: int,

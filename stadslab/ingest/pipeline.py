@@ -259,15 +259,14 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
     after_commit: list = []   # audit lines that may only be written once the version exists
 
     def measured(con, table: str) -> dict[str, Any]:  # on the new version table, inside the commit
+        rows_in = data_table(table) if isinstance(staging, VersionLayout) else table   # the written rows
         if fast:  # checks the fast route owes (line numbers, uniqueness, BSN guard); a Miss rolls back
-            rows = fastpath.after_write(con, ds, table, lazy,
-                                        rows_in=data_table(table) if isinstance(staging, VersionLayout) else None)
+            rows = fastpath.after_write(con, ds, table, lazy, rows_in=rows_in)
             extra = {"rows_loaded": rows, "rows_read": rows}
         else:
             extra = {"rows_loaded": con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]}
         from stadslab.ingest.retention import apply_retention  # governance.bewaartermijn: expired rows out
-        apply_retention(con, ds, table, provenance, extra, data_dir, defer=after_commit,
-                        rows_in=data_table(table) if isinstance(staging, VersionLayout) else table)
+        apply_retention(con, ds, table, provenance, extra, data_dir, defer=after_commit, rows_in=rows_in)
         if measure is not None:
             extra["area_stats"] = measure(con, table)
         if lake is not None:  # the cluster's copy, complete before the DuckDB commit (warehouse/lake.py)

@@ -280,7 +280,8 @@ class Warehouse:
             self.con.execute(f"CREATE OR REPLACE TABLE {data} AS SELECT * FROM ({staging.data})")
         self.con.execute("BEGIN TRANSACTION")
         try:
-            version = self.next_version(dataset, provenance.get("classification"))
+            if not layout:       # a layout's number was taken above, by this one writer
+                version = self.next_version(dataset, provenance.get("classification"))
             table = f"{dataset}__{version}"
             if layout:
                 codes = None
