@@ -37,16 +37,19 @@ AREA_ID = "__area"
 class PointLayout:
     """``physical``: SELECT of the rows to write (source columns + ``__area`` [+ x_rd, y_rd, h3]);
     ``codes``: SELECT of one row with the code lists by area id; ``columns``: the version's columns in
-    order, each (name, SQL over ``t`` = the written rows and ``c`` = the codes row)."""
+    order, each (name, SQL over ``t`` = the written rows and ``c`` = the codes row); ``helpers``: the
+    intermediate columns they use (:class:`VersionLayout`)."""
 
     physical: str
     codes: str
     columns: tuple[tuple[str, str], ...]
+    helpers: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     def single_statement(self) -> str:
         """Everything in one SELECT (a TEMP table or a test): the version's view over the rows and codes
         as sub-queries; the one-row cross join keeps row order."""
-        return VersionLayout(self.physical, self.columns, self.codes).view_sql(f"({self.physical})", f"({self.codes})")
+        return VersionLayout(self.physical, self.columns, self.codes, self.helpers).view_sql(
+            f"({self.physical})", f"({self.codes})")
 
 
 def point_layout(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y: str, crs: str, year: int,
@@ -133,13 +136,16 @@ def point_layout(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y: str,
     codes = (f"SELECT [e.buurt FOR e IN codes] AS buurt, [e.wijk FOR e IN codes] AS wijk, "
              f"[e.gemeente FOR e IN codes] AS gemeente FROM {r.table}")
 
-    # what the view derives, over t (written rows) and c (codes)
+    # what the view derives, over t (written rows) and c (codes); the coordinates once, as helpers
     tx, ty = f"TRY_CAST(t.{q(x)} AS DOUBLE)", f"TRY_CAST(t.{q(y)} AS DOUBLE)"
     if rd:
-        xr, yr = f"(CASE WHEN {finite(tx, ty)} THEN {tx} END)", f"(CASE WHEN {finite(tx, ty)} THEN {ty} END)"
-        dx, dy = g.rd_reduced_sql(xr, yr)
-        lon, lat = g.rd_to_wgs84_sql(f"({dx})", f"({dy})")
+        helpers = ((("__view_x", f"CASE WHEN {finite(tx, ty)} THEN {tx} END"),
+                    ("__view_y", f"CASE WHEN {finite(tx, ty)} THEN {ty} END")),
+                   tuple(zip(("__view_dx", "__view_dy"), g.rd_reduced_sql("t.__view_x", "t.__view_y"))))
+        xr, yr = "t.__view_x", "t.__view_y"
+        lon, lat = g.rd_to_wgs84_sql("t.__view_dx", "t.__view_dy")
     else:
+        helpers = ()
         xr, yr = "t.x_rd", "t.y_rd"
         lon, lat = f"(CASE WHEN {finite(tx, ty)} THEN {tx} END)", f"(CASE WHEN {finite(tx, ty)} THEN {ty} END)"
     exprs = {"x_rd": xr, "y_rd": yr, "lon": lon, "lat": lat, "buurt_code": f"c.buurt[t.{AREA_ID}]",
@@ -148,4 +154,4 @@ def point_layout(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y: str,
                           f"'N', floor({yr} / 125.0)::BIGINT) END",
              "h3": "t.h3"}
     columns = [(c, f"t.{q(c)}") for c in cols] + [(c, exprs[c]) for c in wanted if c not in keep]
-    return PointLayout(physical, codes, tuple(columns))
+    return PointLayout(physical, codes, tuple(columns), helpers)

@@ -222,8 +222,7 @@ def _lean(f, col: str, options: dict[str, Any], decimal: str, markers: list[str]
 
 
 def strict_clean(con: duckdb.DuckDBPyConnection, ds: Dataset, mapping: dict[str, str], typed: bool,
-                 options: dict[str, Any], decimal: str, extra: str = "", native: set[str] = frozenset(),
-                 source: str = "__stage") -> None:
+                 options: dict[str, Any], decimal: str, extra: str = "", native: set[str] = frozenset()) -> None:
     """TEMP VIEW ``__clean`` (same columns as the text path's) that raises inside DuckDB at the first
     value the text path would flag: a conversion failure, a rule broken, or a null marker.
     ``native``: file columns the CSV reader already converted (:func:`typed_stage`)."""
@@ -253,7 +252,7 @@ def strict_clean(con: duckdb.DuckDBPyConnection, ds: Dataset, mapping: dict[str,
             outer.append(f"CASE WHEN ({rules}) IS NOT NULL THEN {fail} ELSE __v{i} END AS {V.q(f.name)}")
     con.execute(f"""CREATE OR REPLACE TEMP VIEW __clean AS
         SELECT {', '.join(outer)}, {ROW_COLUMN}, __file{extra} FROM (
-          SELECT {ROW_COLUMN}, __file{extra}, {', '.join(inner)} FROM {source})""")
+          SELECT {ROW_COLUMN}, __file{extra}, {', '.join(inner)} FROM __stage)""")
 
 
 def after_write(con: duckdb.DuckDBPyConnection, ds: Dataset, table: str, lazy: list[LazyCsv],

@@ -22,7 +22,7 @@ from stadslab.ingest import version_shape as shape
 from stadslab.ingest import validate as V
 from stadslab.ingest.drift import enforce, match_columns
 from stadslab.ingest.readers import GEOM_COLUMN, ROW_COLUMN, reader_for
-from stadslab.ingest.readers.spreadsheet import SHEET_PREFIX
+from stadslab.ingest.readers.base import clear_stage
 from stadslab.privacy.guard import check_no_raw_bsn
 from stadslab.warehouse import lake as lakes
 from stadslab.warehouse.layout import VersionLayout, data_table
@@ -187,7 +187,8 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
     if lazy:
         fastpath.guard_head(con, ds, drift.mapping, columns, types)
     else:
-        check_no_raw_bsn(con, "__stage", ds, drift.mapping, columns, types)
+        check_no_raw_bsn(con, "__stage", ds, drift.mapping, columns, types,
+                         arrow=first.arrow if len(reads) == 1 else None)
 
     say("controleren")
     options = dict(ds.source.options)
@@ -201,13 +202,8 @@ def _ingest(wh: Warehouse, ds: Dataset, data_dir: Path, *, files: list[SourceFil
         has_geom = any(f.role == "geometry" for f in ds.fields)
         native = fastpath.typed_stage(con, lazy[0], ds, drift.mapping, options, decimal) if len(reads) == 1 and lazy else set()
         by_reader = sorted(f.name for f in ds.fields if drift.mapping.get(f.name) in native)
-        source = "__stage"
-        if len(reads) == 1 and first.scan:   # the reader's parallel copy of the same rows
-            con.execute(f"CREATE OR REPLACE TEMP VIEW __stage_scan AS SELECT *, {V.lit(files[0].path.name)} AS __file "
-                        f"FROM {first.scan}")
-            source = "__stage_scan"
         fastpath.strict_clean(con, ds, drift.mapping, first.typed, options, decimal,
-                              extra=f", {GEOM_COLUMN}" if has_geom else "", native=native, source=source)
+                              extra=f", {GEOM_COLUMN}" if has_geom else "", native=native)
         report, rows_read = V.ValidationReport(ds.id, 0, 0), None
     else:
         report, rows_read = _convert_and_check(con, ds, drift.mapping, first.typed, options, decimal)
@@ -301,11 +297,8 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, names) -> None:
     kinds = dict(con.execute("SELECT table_name, table_type FROM information_schema.tables "
                              "WHERE table_catalog = 'temp'").fetchall())
     for name in [*names, *sorted(n for n in kinds if n.startswith("__stage_"))]:
-        if name in kinds:
-            con.execute(f"DROP {'VIEW' if kinds[name] == 'VIEW' else 'TABLE'} IF EXISTS temp.{name}")
-    for name in kinds:                  # Arrow tables a reader registered (ReadResult.scan)
-        if name.startswith(SHEET_PREFIX):
-            con.unregister(name)
+        if name in kinds:               # also releases a reader's registered Arrow table (ReadResult.arrow)
+            clear_stage(con, name, kinds[name])
 
 
 def _union_stages(con: duckdb.DuckDBPyConnection, reads: list) -> None:

@@ -13,7 +13,7 @@ from stadslab.ingest import fastpath
 from stadslab.ingest import validate as V
 from stadslab.ingest.readers import ROW_COLUMN
 from stadslab.ingest.retention import retention_term
-from stadslab.warehouse.layout import VersionLayout
+from stadslab.warehouse.layout import ROWID, VersionLayout
 
 
 def assign_points(con, ds: Dataset, crs: str):
@@ -63,7 +63,7 @@ def version_layout(con, ds: Dataset, final: str, points, file_names: list[str], 
     if one_csv and retention_term(ds):
         rows = f"SELECT * FROM {fastpath.number_rows(con, f'({rows})', lazy[0].first_line)}"
     elif one_csv:
-        computed[ROW_COLUMN] = f"(t.rowid + {int(lazy[0].first_line)})::BIGINT"
+        computed[ROW_COLUMN] = f"({ROWID} + {int(lazy[0].first_line)})::BIGINT"
     if points is None and ROW_COLUMN not in computed:     # nothing worth deriving: a plain table
         return f"({rows})"
     names = [r[0] for r in con.execute(f"DESCRIBE ({rows})").fetchall()]
@@ -71,7 +71,9 @@ def version_layout(con, ds: Dataset, final: str, points, file_names: list[str], 
     columns = tuple((n, computed.get(n, e)) for n, e in columns)
     dropped = [n for n in computed if n in names]
     data = f"SELECT * EXCLUDE ({', '.join(V.q(n) for n in dropped)}) FROM ({rows})" if dropped else rows
-    return VersionLayout(data=data, columns=columns, codes=points.codes if points is not None else None)
+    if points is None:
+        return VersionLayout(data=data, columns=columns)
+    return VersionLayout(data=data, columns=columns, codes=points.codes, helpers=points.helpers)
 
 
 def derive_parent_codes(con, ds: Dataset) -> tuple[dict[str, Any], str]:

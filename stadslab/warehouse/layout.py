@@ -24,15 +24,31 @@ class VersionLayout:
     ``v.<dataset>__<n>__data``, the optional one-row ``codes`` SELECT into ``…__codes``, and the
     version readers see — ``v.<dataset>__<n>``, as for any version — is a view with ``columns``
     (name, SQL over ``t`` = the data table and ``c`` = the codes row) that derives what was not
-    written (area codes, lon/lat, cell, line number) when a query reads it."""
+    written (area codes, lon/lat, cell, line number) when a query reads it.
+
+    ``helpers``: layers of named intermediate columns over ``t`` (each layer may use the ones before),
+    computed once per row in sub-selects so that ``columns`` name them instead of repeating their SQL:
+    written out, lon/lat repeat the coordinate checks dozens of times, and DuckDB planned that 25 kB
+    view in 7 ms on every query and computed lon/lat 4x slower (docs/scale.md). ``t.__rowid`` in a
+    column is the row's position in the data table."""
 
     data: str
     columns: tuple[tuple[str, str], ...]
     codes: str | None = None
+    helpers: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     def view_sql(self, data: str, codes: str | None) -> str:
         cols = ", ".join(f"{expr} AS {_q(name)}" for name, expr in self.columns)
-        return f"SELECT {cols} FROM {data} t" + (f" CROSS JOIN {codes} c" if codes else "")
+        rows = f"{data} t"
+        layers = list(self.helpers)
+        if any(ROWID in expr for _, expr in self.columns):
+            layers.insert(0, ((ROWID[2:], "t.rowid"),))
+        for layer in layers:
+            rows = f"(SELECT t.*, {', '.join(f'{expr} AS {_q(name)}' for name, expr in layer)} FROM {rows}) t"
+        return f"SELECT {cols} FROM {rows}" + (f" CROSS JOIN {codes} c" if codes else "")
+
+
+ROWID = "t.__rowid"   # the row's position in the data table, for a column of a VersionLayout
 
 
 def data_table(version_table: str) -> str:

@@ -157,6 +157,48 @@ def test_raw_bsns_stored_as_fractional_numbers_are_refused(builder, fmt, sql_typ
         assert wh.current_version("uitkeringen") is None
 
 
+def test_raw_bsns_as_text_cells_of_a_spreadsheet_are_refused(builder):
+    """Attack on the spreadsheet route, whose guard first skips columns in Arrow that cannot hold a BSN
+    (guard.may_hold_bsn): BSNs as text cells in the spellings people use, next to text, dates and
+    coordinates that the pre-check skips. A registered stage must not outlive the refused load."""
+    import xlsxwriter
+
+    rng = random.Random(5)
+    path = builder.root / "data" / "uitkeringen.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    sheet = wb.add_worksheet("Blad1")
+    sheet.write_row(0, 0, ["naam", "dossier", "datum", "x"])
+    for i in range(300):
+        b = elfproef_bsn(rng)
+        spelled = (b, f"{b[:4]}.{b[4:6]}.{b[6:]}", f"{b[:3]} {b[3:6]} {b[6:]}")[i % 3]
+        sheet.write_row(i + 1, 0, [f"persoon {i}", spelled, f"2024-01-{1 + i % 28:02d}", 136000.25 + i])
+    wb.close()
+    builder.dataset({"id": "uitkeringen", "title": "Uitkeringen", "owner": "Werk en Inkomen",
+                     "classification": "persoonsgegevens", "purposes": ["onderzoek"],
+                     "source": {"path": path.name},
+                     "fields": [{"name": "naam", "type": "string"}, {"name": "dossier", "type": "string"},
+                                {"name": "datum", "type": "date"}, {"name": "x", "type": "number"}]})
+    ws = Workspace.resolve(builder.root)
+    import gc
+
+    import pyarrow as pa
+
+    with ws.warehouse() as wh:
+        held = pa.total_allocated_bytes()
+        with pytest.raises(RawBSNDetected) as info:
+            ops.ingest_dataset(ws, wh, ws.catalog(), "uitkeringen")
+        message = str(info.value)
+        del info                                       # its traceback holds the load's frames
+        gc.collect()
+        assert pa.total_allocated_bytes() == held      # the connection let go of the sheet's Arrow table
+        assert wh.current_version("uitkeringen") is None
+        left = wh.con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'temp' "
+                              "AND table_name LIKE '%stage%'").fetchall()
+        assert left == []
+    assert "'dossier'" in message and "300 van 300" in message
+
+
 def test_random_nine_digit_numbers_are_not_mistaken_for_bsn(builder):
     rng = random.Random(3)
     lines = ["ordernummer"] + [str(rng.randint(100_000_000, 999_999_999)) for _ in range(500)]

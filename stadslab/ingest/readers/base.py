@@ -1,6 +1,7 @@
 """The reader contract and registry.
 
-A reader turns one source file into a TEMP table in a DuckDB connection, and says what it found.
+A reader turns one source file into a TEMP table in a DuckDB connection (or a registered Arrow table,
+which DuckDB sees as a TEMP view), and says what it found.
 It does not validate or convert values against the catalog: that is ``ingest/validate.py``'s job,
 so that every format gets the same checks and the same error messages.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import duckdb
+import pyarrow as pa
 
 from stadslab.errors import ReaderError
 
@@ -40,7 +42,7 @@ class ReadResult:
     options_used: dict[str, Any] = field(default_factory=dict)   # sniffed/used: delimiter, encoding, sheet, header_rows
     notes: list[str] = field(default_factory=list)               # footnotes, skipped title rows, ...
     numeric_columns: frozenset[str] = frozenset()                # filled only by number cells (spreadsheets)
-    scan: str | None = None        # the same rows for one full parallel pass (a registered Arrow table)
+    arrow: pa.Table | None = None  # ``table`` is this Arrow table, registered (spreadsheets); unregistered after the load
 
 
 class Reader(Protocol):
@@ -63,7 +65,11 @@ def register_reader(name: str, extensions: tuple[str, ...], description: str = "
     """Decorator: make ``fn`` the reader called ``name`` for files ending in ``extensions``."""
 
     def deco(fn: Reader) -> Reader:
-        _REGISTRY[name] = ReaderInfo(name, tuple(e.lower() for e in extensions), fn, description or (fn.__doc__ or "").strip())
+        def read(con: duckdb.DuckDBPyConnection, path: Path, options: dict[str, Any], table: str) -> ReadResult:
+            clear_stage(con, table)   # one reader's table or registered Arrow table replaces another's
+            return fn(con, path, options, table)
+
+        _REGISTRY[name] = ReaderInfo(name, tuple(e.lower() for e in extensions), read, description or (fn.__doc__ or "").strip())
         return fn
 
     return deco
@@ -93,6 +99,21 @@ def reader_for(path: Path, name: str | None = None) -> ReaderInfo:
 def quote_ident(name: str) -> str:
     """``name`` as a DuckDB identifier (double quotes, embedded quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def clear_stage(con: duckdb.DuckDBPyConnection, table: str, kind: str | None = None) -> None:
+    """Drop the TEMP table or view ``table`` (a registered Arrow table is a TEMP view), if any: a
+    reader's ``CREATE OR REPLACE`` cannot replace an object of the other kind. ``kind``: its
+    ``information_schema`` table_type when the caller knows it."""
+    if kind is None:
+        row = con.execute("SELECT table_type FROM information_schema.tables WHERE table_catalog = 'temp' "
+                          "AND table_name = ?", [table]).fetchone()
+        kind = row[0] if row else None
+    if kind == "VIEW":
+        con.unregister(table)          # releases a registered Arrow table; a plain view stays for the DROP
+        con.execute(f"DROP VIEW IF EXISTS temp.{quote_ident(table)}")
+    elif kind:
+        con.execute(f"DROP TABLE IF EXISTS temp.{quote_ident(table)}")
 
 
 def unique_column_names(raw: list[Any]) -> tuple[list[str], list[str]]:

@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from python_calamine import CalamineError, CalamineWorkbook, PasswordError, SheetTypeEnum, SheetVisibleEnum
 
 from stadslab.errors import ReaderError
-from stadslab.ingest.readers.base import ROW_COLUMN, ReadResult, quote_ident, register_reader, unique_column_names
+from stadslab.ingest.readers.base import ROW_COLUMN, ReadResult, register_reader, unique_column_names
 
 SCAN_TOP = 200          # rows looked at for titles and the header
 MAX_HEADER_ROWS = 4
@@ -48,13 +48,12 @@ NUMERIC = (float, int, bool, dt.date, dt.datetime, dt.time, dt.timedelta)
 FOOTNOTE = re.compile(r"^\s*(bron|noot|opmerking|toelichting|legenda|verklaring|let op|\*|\(?\d{1,2}\)|[¹²³⁴⁵⁶⁷⁸⁹]"
                       r"|[.x×\-–?]\s*[=:])", re.IGNORECASE)
 NULL_STR = pa.scalar(None, pa.string())
-SHEET_PREFIX = "__sheet_"   # the registered Arrow table behind a stage (ReadResult.scan)
 
 
 @register_reader("spreadsheet", (".xlsx", ".xlsm", ".xls", ".ods"),
                  "Excel/ODS: zoekt de tabel (titelregels, kop over meerdere rijen, voetnoten); waarden als tekst")
 def read_spreadsheet(con: duckdb.DuckDBPyConnection, path: Path, options: dict[str, Any], table: str) -> ReadResult:
-    """One sheet into a TEMP table of VARCHAR columns plus ``__row`` (1-based sheet row)."""
+    """One sheet as a registered Arrow table ``table`` of text columns plus ``__row`` (1-based sheet row)."""
     path = Path(path)
     if not path.is_file():
         raise ReaderError("bestand niet gevonden", file=str(path))
@@ -120,17 +119,16 @@ def _read(con: duckdb.DuckDBPyConnection, wb: CalamineWorkbook, path: Path, opti
     result = pa.table(arrays)
     if blank:                                         # blank rows inside the data: drop (counted in notes)
         result = result.filter(pa.array([not b for b in g.blank[first:last + 1]]))
-    # A copy for the scans that read the stage column by column (the raw-BSN guard, the decimal mark),
-    # and the Arrow table itself, kept registered as ``ReadResult.scan``, for the one pass that reads
-    # all columns: DuckDB scans it in parallel by batch, a 100 000-row table is one row group (one
-    # thread). The ingest unregisters it at the end of the load (pipeline._drop_temp).
-    view = f"{SHEET_PREFIX}{table}"
-    con.register(view, pa.Table.from_batches(result.to_batches(max_chunksize=BATCH), result.schema))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote_ident(table)} AS SELECT * FROM {quote_ident(view)}")
+    # The stage is the Arrow table itself, registered under ``table`` (a TEMP view; the ingest
+    # unregisters it at the end, pipeline._drop_temp): DuckDB scans it in parallel by batch, where a
+    # 100 000-row TEMP copy would be one row group (one thread) and cost a copy. The raw-BSN guard
+    # pre-checks its text columns in Arrow (``ReadResult.arrow``).
+    arrow = pa.Table.from_batches(result.to_batches(max_chunksize=BATCH), result.schema)
+    con.register(table, arrow)
     used = {"sheet": name, "header_rows": [r0 + i + 1 for i in head], "first_data_row": r0 + first + 1,
             "last_data_row": r0 + last + 1}
     return ReadResult(table=table, columns=names, rows=result.num_rows, typed=False, options_used=used, notes=notes,
-                      numeric_columns=frozenset(n for n, (_, numeric) in converted.items() if numeric), scan=view)
+                      numeric_columns=frozenset(n for n, (_, numeric) in converted.items() if numeric), arrow=arrow)
 
 
 class _Grid:
