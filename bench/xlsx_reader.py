@@ -4,7 +4,7 @@
     .venv/bin/python bench/xlsx_reader.py --csv 5000000      # the CSV reader against plain read_csv
 
 Baseline = ``CalamineWorkbook.from_path(p).get_sheet_by_name(s).to_python()`` (parse + Python objects).
-Reader   = ``read_spreadsheet`` into a DuckDB TEMP table (layout detection, text conversion, __row).
+Reader   = ``read_spreadsheet`` into a registered Arrow table (layout detection, text conversion, __row).
 Runs are interleaved and the best of each is compared, because the machine may be shared.
 """
 
