@@ -3,7 +3,9 @@
 Any column, whatever its name, in which most nine-digit values pass the 11-proef is refused unless
 the catalog declares it a pseudonym column. Random nine-digit numbers pass the 11-proef about one
 time in eleven (≈ 9 %); a column of real BSNs passes always. The threshold (50 %) sits far from both.
-The check runs in DuckDB over the staged text, so it costs one scan of the candidate columns.
+The check runs in DuckDB over the staged text, so it costs one scan of the candidate columns; a
+spreadsheet's columns are first pre-checked in Arrow (:func:`may_hold_bsn`), and only those that can
+hold a valid BSN are scanned.
 """
 
 from __future__ import annotations
