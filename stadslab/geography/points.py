@@ -113,12 +113,12 @@ def point_layout(con: duckdb.DuckDBPyConnection, source: str, *, x: str, y: str,
                     for c in ("x_rd", "y_rd") if c in wanted]
     if h3_resolution is not None:
         g.register_h3(con)
-        dx, dy = g.rd_reduced_sql("__geo_x", "__geo_y")
-        plon, plat = g.rd_to_wgs84_sql(f"({dx})", f"({dy})")
-        if not rd:
+        if rd:
+            dx, dy = g.rd_reduced_sql("__geo_x", "__geo_y")
+            lon_in, lat_in = g.rd_to_wgs84_sql(f"({dx})", f"({dy})")
+        else:
             ix, iy = f"TRY_CAST({q(x)} AS DOUBLE)", f"TRY_CAST({q(y)} AS DOUBLE)"
-            plon, plat = f"CASE WHEN {finite(ix, iy)} THEN {ix} END", f"CASE WHEN {finite(ix, iy)} THEN {iy} END"
-        lat_in, lon_in = plat, plon
+            lon_in, lat_in = f"CASE WHEN {finite(ix, iy)} THEN {ix} END", f"CASE WHEN {finite(ix, iy)} THEN {iy} END"
         written.append(f"{g.h3_cell_sql(f'({lat_in})', f'({lon_in})', h3_resolution)} AS h3")
     # The raster as plain lists (one row, built once per statement): extracting an integer from a
     # plain list costs next to nothing. Layers, inside out: coordinates in RD → 125 m cell → coarse

@@ -75,10 +75,13 @@ def scan_stage(con: duckdb.DuckDBPyConnection, stage: str, columns: list[str],
     parts = []
     for c in columns:
         raw = as_digits('"' + c.replace('"', '""') + '"', (types or {}).get(c, "VARCHAR"))
-        # translate only removes characters: a value shorter than 8 can never become 8 or 9 digits
+        # translate only removes characters: a value shorter than 8 can never become 8 or 9 digits. The
+        # length test sits in a CASE: as a WHERE, DuckDB pushed it into the scan together with the test
+        # on translate's result and ran translate (≈ 150 ns) on every value anyway
         parts.append(f"SELECT {len(parts)} AS i, count(*) AS n, "
                      f"count_if(coalesce({elfproef_sql('lpad(d, 9, chr(48))')}, false)) AS v "
-                     f"FROM (SELECT translate(r, ' .-', '') AS d FROM (SELECT {raw} AS r FROM {stage}) WHERE length(r) >= 8) "
+                     f"FROM (SELECT CASE WHEN length(r) >= 8 THEN translate(r, ' .-', '') END AS d "
+                     f"FROM (SELECT {raw} AS r FROM {stage})) "
                      f"WHERE length(d) IN (8, 9) AND TRY_CAST(d AS UBIGINT) IS NOT NULL AND d NOT LIKE '+%'")
     got = {r[0]: (r[1], r[2]) for r in con.execute(" UNION ALL ".join(parts)).fetchall()}
     return {c: got.get(i, (0, 0)) for i, c in enumerate(columns)}

@@ -9,6 +9,11 @@ from pathlib import Path
 import duckdb
 
 
+def qident(name: str) -> str:
+    """``name`` as a DuckDB identifier (double quotes, embedded quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 @lru_cache(maxsize=1)
 def spatial_extension_path() -> str:
     import duckdb_extension_spatial

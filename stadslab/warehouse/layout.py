@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import duckdb
 
+from stadslab.warehouse.connection import qident
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+ROWID_COLUMN = "__rowid"
+ROWID = f"t.{ROWID_COLUMN}"   # in a column of a VersionLayout: the row's position in the data table
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,9 @@ class VersionLayout:
 
     ``helpers``: layers of named intermediate columns over ``t`` (each layer may use the ones before),
     computed once per row in sub-selects so that ``columns`` name them instead of repeating their SQL:
-    written out, lon/lat repeat the coordinate checks dozens of times, and DuckDB planned that 25 kB
-    view in 7 ms on every query and computed lon/lat 4x slower (docs/scale.md). ``t.__rowid`` in a
-    column is the row's position in the data table."""
+    written out, lon/lat repeat the coordinate checks dozens of times: DuckDB planned that 25 kB view
+    in 7 ms on every query, and lon/lat of 100 000 rows took 58 ms instead of 14 (docs/scale.md).
+    ``ROWID`` (``t.__rowid``) in a column is the row's position in the data table."""
 
     data: str
     columns: tuple[tuple[str, str], ...]
@@ -38,17 +39,14 @@ class VersionLayout:
     helpers: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     def view_sql(self, data: str, codes: str | None) -> str:
-        cols = ", ".join(f"{expr} AS {_q(name)}" for name, expr in self.columns)
+        cols = ", ".join(f"{expr} AS {qident(name)}" for name, expr in self.columns)
         rows = f"{data} t"
         layers = list(self.helpers)
-        if any(ROWID in expr for _, expr in self.columns):
-            layers.insert(0, ((ROWID[2:], "t.rowid"),))
+        if any(ROWID in expr for _, expr in self.columns):     # rowid exists only on the table itself
+            layers.insert(0, ((ROWID_COLUMN, "t.rowid"),))
         for layer in layers:
-            rows = f"(SELECT t.*, {', '.join(f'{expr} AS {_q(name)}' for name, expr in layer)} FROM {rows}) t"
+            rows = f"(SELECT t.*, {', '.join(f'{expr} AS {qident(name)}' for name, expr in layer)} FROM {rows}) t"
         return f"SELECT {cols} FROM {rows}" + (f" CROSS JOIN {codes} c" if codes else "")
-
-
-ROWID = "t.__rowid"   # the row's position in the data table, for a column of a VersionLayout
 
 
 def data_table(version_table: str) -> str:
@@ -62,11 +60,11 @@ def drop_version_objects(con: duckdb.DuckDBPyConnection, db: str, table: str) ->
                        "coalesce(nullif(?, ''), current_database()) AND table_schema = 'v' AND table_name = ?",
                        [db.rstrip("."), table]).fetchone()
     if kind and kind[0] == "VIEW":
-        con.execute(f"DROP VIEW {db}v.{_q(table)}")
+        con.execute(f"DROP VIEW {db}v.{qident(table)}")
         for part in ("__data", "__codes"):
-            con.execute(f"DROP TABLE IF EXISTS {db}v.{_q(table + part)}")
+            con.execute(f"DROP TABLE IF EXISTS {db}v.{qident(table + part)}")
     else:
-        con.execute(f"DROP TABLE IF EXISTS {db}v.{_q(table)}")
+        con.execute(f"DROP TABLE IF EXISTS {db}v.{qident(table)}")
 
 
 def drop_unfinished_rows(con: duckdb.DuckDBPyConnection, dbs: list[str]) -> None:
@@ -80,4 +78,4 @@ def drop_unfinished_rows(con: duckdb.DuckDBPyConnection, dbs: list[str]) -> None
                 "AND schema_name = 'v' "
                 "AND (suffix(table_name, '__data') OR suffix(table_name, '__codes'))", [catalog]).fetchall():
             if name.rsplit("__", 1)[0] not in known:
-                con.execute(f"DROP TABLE {db}v.{_q(name)}")
+                con.execute(f"DROP TABLE {db}v.{qident(name)}")

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 
 from stadslab.errors import VersionNotFound, WarehouseError
-from stadslab.warehouse.connection import connect
+from stadslab.warehouse.connection import connect, qident
 from stadslab.warehouse.layout import VersionLayout, drop_unfinished_rows
 
 RESTRICTED_CLASSES = ("vertrouwelijk", "persoonsgegevens")
@@ -71,10 +71,6 @@ def current_user() -> str:
         return os.environ.get("STADSLAB_USER") or getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "onbekend"
-
-
-def qident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Warehouse:
